@@ -1,0 +1,4 @@
+import { CreateAccounts1763870000000 } from './1763870000000-CreateAccounts';
+
+/** In order. A shipped migration is never edited; add a new one. */
+export const authMigrations = [CreateAccounts1763870000000];

@@ -1,0 +1,4 @@
+import { InitBillingSchema1763870000000 } from './1763870000000-InitSchema';
+
+/** In order. A shipped migration is never edited; add a new one. */
+export const billingMigrations = [InitBillingSchema1763870000000];

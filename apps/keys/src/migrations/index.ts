@@ -1,0 +1,4 @@
+import { CreateApiKeys1763870000000 } from './1763870000000-CreateApiKeys';
+
+/** In order. A shipped migration is never edited; add a new one. */
+export const keysMigrations = [CreateApiKeys1763870000000];

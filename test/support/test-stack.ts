@@ -1,0 +1,135 @@
+import {
+  authEnvSchema,
+  billingEnvSchema,
+  keysEnvSchema,
+  loadConfig,
+  routerEnvSchema,
+  usageEnvSchema,
+  type RouterConfig,
+} from '@torouter/config';
+import { dropDatabase, ensureDatabase, migrateServiceSchema } from '@torouter/database';
+import { createLogger } from '@torouter/observability';
+import {
+  migrateInternalService,
+  startInternalService,
+  type InternalServiceConfig,
+  type InternalServiceDefinition,
+  type RunningService,
+} from '@torouter/service-runtime';
+import { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
+import { authService } from '../../apps/auth/src/auth.service-definition';
+import { billingService } from '../../apps/billing/src/billing.service-definition';
+import { keysService } from '../../apps/keys/src/keys.service-definition';
+import { createRouterDataSource, startRouter, type RunningRouter } from '../../apps/router/src/router.app';
+import { seedDemo, type DemoSeedResult } from '../../apps/router/src/seed/demo-seed';
+import { usageService } from '../../apps/usage/src/usage.service-definition';
+
+export interface TestStack {
+  /** Router base URL, e.g. http://127.0.0.1:40123 */
+  url: string;
+  namespace: string;
+  databaseUrl: string;
+  adminToken: string;
+  env: Record<string, string>;
+  services: Record<'auth' | 'keys' | 'billing' | 'usage', RunningService>;
+  router: RunningRouter;
+  demo?: DemoSeedResult;
+  /** Stops one internal service (to test failure reporting). */
+  stopService(name: 'auth' | 'keys' | 'billing' | 'usage'): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A short unique name for this suite's database, NATS namespace and Redis prefix. */
+export function uniqueTestName(prefix = 't'): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Starts the whole stack inside the test process against the real local Postgres, Redis and NATS: its
+ * own database (created, migrated, then dropped), its own NATS namespace and Redis key prefix, every HTTP
+ * port chosen by the OS. The same service definitions and router factory the real processes run.
+ */
+export async function startTestStack(opts: { seedDemo?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
+  const name = uniqueTestName('torouter_test');
+  const env: Record<string, string> = {
+    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${name}`,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    NATS_URL: 'nats://127.0.0.1:4222',
+    TOROUTER_NAMESPACE: name,
+    TOROUTER_SECRET: randomBytes(32).toString('hex'),
+    TOROUTER_ADMIN_TOKEN: randomBytes(24).toString('hex'),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    NODE_ENV: 'test',
+    ALLOW_PRIVATE_UPSTREAMS: 'true',
+    PORT: '0',
+    HTTP_PORT: '0',
+    HOST: '127.0.0.1',
+    ...opts.env,
+  };
+  await ensureDatabase(env.DATABASE_URL);
+
+  const defs: Array<[InternalServiceDefinition<InternalServiceConfig>, z.ZodTypeAny]> = [
+    [authService as unknown as InternalServiceDefinition<InternalServiceConfig>, authEnvSchema],
+    [keysService as unknown as InternalServiceDefinition<InternalServiceConfig>, keysEnvSchema],
+    [billingService as unknown as InternalServiceDefinition<InternalServiceConfig>, billingEnvSchema],
+    [usageService as unknown as InternalServiceDefinition<InternalServiceConfig>, usageEnvSchema],
+  ];
+  const routerConfig: RouterConfig = loadConfig(routerEnvSchema, env);
+  await migrateServiceSchema(createRouterDataSource(routerConfig));
+  const started: RunningService[] = [];
+  const services = {} as TestStack['services'];
+  let router: RunningRouter | undefined;
+  const teardown = async () => {
+    await router?.close();
+    await Promise.all(started.map((s) => s.close()));
+    await dropDatabase(env.DATABASE_URL);
+    await deleteRedisKeys(env.REDIS_URL, name);
+  };
+  try {
+    for (const [def, schema] of defs) {
+      const config = loadConfig(schema, env) as InternalServiceConfig;
+      await migrateInternalService(def, config);
+      const running = await startInternalService(def, config, { host: '127.0.0.1', logger: createLogger(def.name, env.LOG_LEVEL) });
+      started.push(running);
+      services[def.name] = running;
+    }
+    // Same order as `npm start`: the seed needs auth and keys up, and the router loads the catalog it wrote.
+    const demo = opts.seedDemo === false ? undefined : await seedDemo(routerConfig, { createKey: true });
+    router = await startRouter(routerConfig);
+    const r = router;
+    return {
+      url: r.url,
+      namespace: name,
+      databaseUrl: env.DATABASE_URL,
+      adminToken: env.TOROUTER_ADMIN_TOKEN,
+      env,
+      services,
+      router: r,
+      demo,
+      stopService: async (svc) => {
+        await services[svc].close();
+      },
+      close: teardown,
+    };
+  } catch (e) {
+    await teardown().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function deleteRedisKeys(url: string, namespace: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
