@@ -36,8 +36,7 @@ const hints = {
     'start it with `docker compose -f docker/compose.yaml up -d postgres`, or on Debian/Ubuntu: `sudo apt-get install postgresql && sudo pg_ctlcluster --skip-systemctl-redirect 15 main start` (trust auth for user postgres on 127.0.0.1, or put the password in DATABASE_URL)',
   redis:
     'start it with `docker compose -f docker/compose.yaml up -d redis`, or on Debian/Ubuntu: `sudo apt-get install redis-server && redis-server --daemonize yes`',
-  nats:
-    'start it with `docker compose -f docker/compose.yaml up -d nats`, or on Debian/Ubuntu: `sudo apt-get install nats-server && nats-server -js -a 127.0.0.1 -p 4222 &` (JetStream must be on: -js)',
+  nats: 'start it with `docker compose -f docker/compose.yaml up -d nats`, or on Debian/Ubuntu: `sudo apt-get install nats-server && nats-server -js -a 127.0.0.1 -p 4222 &` (JetStream must be on: -js)',
 };
 
 async function checkPostgres(url) {
@@ -61,7 +60,8 @@ async function checkRedis(url) {
   try {
     const answer = await talk(target, 'PING\r\n');
     // "-NOAUTH" still proves a Redis is there; credentials are checked by the services themselves.
-    if (!/^(\+PONG|-NOAUTH)/.test(answer)) throw new Error(`unexpected answer: ${answer.trim().slice(0, 80)}`);
+    if (!/^(\+PONG|-NOAUTH)/.test(answer))
+      throw new Error(`unexpected answer: ${answer.trim().slice(0, 80)}`);
   } catch (e) {
     throw Object.assign(new Error(e.message), { target });
   }
@@ -77,7 +77,10 @@ async function checkNats(url) {
   }
   if (!info.startsWith('INFO ')) throw Object.assign(new Error('not a NATS server'), { target });
   const details = JSON.parse(info.slice(5));
-  if (!details.jetstream) throw Object.assign(new Error('NATS answers but JetStream is off (start nats-server with -js)'), { target });
+  if (!details.jetstream)
+    throw Object.assign(new Error('NATS answers but JetStream is off (start nats-server with -js)'), {
+      target,
+    });
 }
 
 /** Resolves when all three answer; otherwise rejects with one readable paragraph per failing dependency. */

@@ -25,7 +25,12 @@ describe('loadConfig', () => {
 
   it('names every bad variable at once', () => {
     try {
-      loadConfig(routerEnvSchema, { ...valid, PORT: 'eighty', DATABASE_URL: 'mysql://x', TOROUTER_NAMESPACE: 'a b' });
+      loadConfig(routerEnvSchema, {
+        ...valid,
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        TOROUTER_NAMESPACE: 'a b',
+      });
       throw new Error('expected a ConfigError');
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);

@@ -59,7 +59,11 @@ export const routerEnvSchema = sharedEnvSchema.extend({
   TRUSTED_PROXIES: z.string().default(''),
   /** Allow channels whose base URL resolves to loopback/private/link-local addresses (tests, local). */
   ALLOW_PRIVATE_UPSTREAMS: booleanString.default('false'),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(10 * 1024 * 1024),
 });
 export type RouterConfig = z.infer<typeof routerEnvSchema>;
 

@@ -110,7 +110,10 @@ export type ApiKeyChangedEvent = z.infer<typeof ApiKeyChangedEvent>;
 export interface RpcContracts {
   [Subjects.authHealthCheck]: { request: z.input<typeof HealthCheckRequest>; response: HealthCheckResponse };
   [Subjects.keysHealthCheck]: { request: z.input<typeof HealthCheckRequest>; response: HealthCheckResponse };
-  [Subjects.billingHealthCheck]: { request: z.input<typeof HealthCheckRequest>; response: HealthCheckResponse };
+  [Subjects.billingHealthCheck]: {
+    request: z.input<typeof HealthCheckRequest>;
+    response: HealthCheckResponse;
+  };
   [Subjects.usageHealthCheck]: { request: z.input<typeof HealthCheckRequest>; response: HealthCheckResponse };
   [Subjects.authAccountCreate]: { request: AccountCreateRequest; response: AccountView };
   [Subjects.authAccountFindByEmail]: { request: AccountFindByEmailRequest; response: AccountView | null };

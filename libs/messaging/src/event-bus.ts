@@ -58,7 +58,9 @@ export class EventBus {
     if (this.connection.isClosed()) throw new Error('NATS connection closed');
     await Promise.race([
       this.connection.flush(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`NATS did not answer in ${timeoutMs} ms`)), timeoutMs).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`NATS did not answer in ${timeoutMs} ms`)), timeoutMs).unref(),
+      ),
     ]);
   }
 

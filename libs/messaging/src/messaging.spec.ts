@@ -2,7 +2,13 @@ import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { ApiKeyLookupRequest, DomainError, ErrorCodes, Subjects, type ApiKeyPolicy } from '@torouter/contracts';
+import {
+  ApiKeyLookupRequest,
+  DomainError,
+  ErrorCodes,
+  Subjects,
+  type ApiKeyPolicy,
+} from '@torouter/contracts';
 import { currentRequestId } from '@torouter/observability';
 import type { INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +34,14 @@ function makeController(instance: string) {
       handled[instance] = (handled[instance] ?? 0) + 1;
       if (req.keyHash.startsWith('dead')) throw new DomainError(ErrorCodes.NOT_FOUND, 'no such key');
       if (req.keyHash.startsWith('bad')) throw new Error('database exploded at 10.0.0.5');
-      return { found: true, id: currentRequestId() ?? 'none', accountId: instance, name: 'echo', status: 'active', expiresAt: null };
+      return {
+        found: true,
+        id: currentRequestId() ?? 'none',
+        accountId: instance,
+        name: 'echo',
+        status: 'active',
+        expiresAt: null,
+      };
     }
   }
   return EchoController;
@@ -38,7 +51,9 @@ async function startEchoService(namespace: string, instance: string): Promise<IN
   @Module({ controllers: [makeController(instance)] })
   class EchoModule {}
   const app = await NestFactory.create(EchoModule, new FastifyAdapter(), { logger: false });
-  app.connectMicroservice({ strategy: new NamespacedNatsServer(namespace, { servers: [natsUrl], queue: 'keys' }) });
+  app.connectMicroservice({
+    strategy: new NamespacedNatsServer(namespace, { servers: [natsUrl], queue: 'keys' }),
+  });
   await app.startAllMicroservices();
   await app.init();
   return app;
@@ -62,13 +77,19 @@ describe('NATS request/reply between services', () => {
   });
 
   it('carries the request id in headers into the handler', async () => {
-    const res = await client.send(Subjects.keysApiKeyLookup, { keyHash: hash('ab') }, { requestId: 'req_spec_12345' });
+    const res = await client.send(
+      Subjects.keysApiKeyLookup,
+      { keyHash: hash('ab') },
+      { requestId: 'req_spec_12345' },
+    );
     expect(res).toMatchObject({ found: true, id: 'req_spec_12345' });
   });
 
   it('delivers each request to exactly one replica of the queue group', async () => {
     for (const k of Object.keys(handled)) delete handled[k];
-    await Promise.all(Array.from({ length: 40 }, () => client.send(Subjects.keysApiKeyLookup, { keyHash: hash('cd') })));
+    await Promise.all(
+      Array.from({ length: 40 }, () => client.send(Subjects.keysApiKeyLookup, { keyHash: hash('cd') })),
+    );
     expect((handled.a ?? 0) + (handled.b ?? 0)).toBe(40);
   });
 
@@ -80,13 +101,17 @@ describe('NATS request/reply between services', () => {
   });
 
   it('passes domain errors through with their code', async () => {
-    const err = await client.send(Subjects.keysApiKeyLookup, { keyHash: hash('dead') }).catch((e: unknown) => e);
+    const err = await client
+      .send(Subjects.keysApiKeyLookup, { keyHash: hash('dead') })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainError);
     expect(err).toMatchObject({ code: 'not_found', message: 'no such key' });
   });
 
   it('hides internals of unexpected errors', async () => {
-    const err = await client.send(Subjects.keysApiKeyLookup, { keyHash: hash('bad') }).catch((e: unknown) => e);
+    const err = await client
+      .send(Subjects.keysApiKeyLookup, { keyHash: hash('bad') })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'internal_error', message: 'internal error' });
     expect(JSON.stringify(err)).not.toContain('10.0.0.5');
   });

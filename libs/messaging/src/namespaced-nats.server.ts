@@ -24,7 +24,8 @@ export class NamespacedNatsServer extends ServerNats {
     isEventHandler?: boolean,
     extras?: Record<string, unknown>,
   ): void {
-    if (typeof pattern !== 'string') throw new Error('NATS patterns must be subject strings from @torouter/contracts');
+    if (typeof pattern !== 'string')
+      throw new Error('NATS patterns must be subject strings from @torouter/contracts');
     super.addHandler(namespaced(this.namespace, pattern), callback, isEventHandler, extras);
   }
 }

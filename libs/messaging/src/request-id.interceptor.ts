@@ -8,8 +8,11 @@ import { Observable } from 'rxjs';
 export class NatsRequestIdInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const ctx = context.switchToRpc().getContext<NatsContext>();
-    const header = typeof ctx?.getHeaders === 'function' ? ctx.getHeaders()?.get(REQUEST_ID_HEADER) : undefined;
+    const header =
+      typeof ctx?.getHeaders === 'function' ? ctx.getHeaders()?.get(REQUEST_ID_HEADER) : undefined;
     const requestId = header ? requestIdFrom(header) : newRequestId();
-    return new Observable((subscriber) => runWithRequestId(requestId, () => next.handle().subscribe(subscriber)));
+    return new Observable((subscriber) =>
+      runWithRequestId(requestId, () => next.handle().subscribe(subscriber)),
+    );
   }
 }

@@ -57,7 +57,9 @@ export class RpcClient {
     const ms = opts.timeoutMs ?? this.options.timeoutMs;
     try {
       return await firstValueFrom(
-        this.client.send<RpcContracts[S]['response']>(namespaced(this.options.namespace, subject), record).pipe(timeout(ms)),
+        this.client
+          .send<RpcContracts[S]['response']>(namespaced(this.options.namespace, subject), record)
+          .pipe(timeout(ms)),
       );
     } catch (e) {
       throw toDomainError(subject, e, ms);
@@ -70,7 +72,9 @@ function toDomainError(subject: string, e: unknown, ms: number): DomainError {
   if (isRpcErrorPayload(e)) return new DomainError(e.code, e.message, e.details);
   const service = subject.split('.')[0];
   if (e instanceof TimeoutError) {
-    return new DomainError(ErrorCodes.SERVICE_UNAVAILABLE, `${service} did not answer within ${ms} ms`, { subject });
+    return new DomainError(ErrorCodes.SERVICE_UNAVAILABLE, `${service} did not answer within ${ms} ms`, {
+      subject,
+    });
   }
   const message = e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
   // "Empty response. There are no subscribers listening to that message" and connection failures.

@@ -12,7 +12,10 @@ export class ZodPayloadPipe<S extends z.ZodTypeAny> implements PipeTransform<unk
   transform(value: unknown): z.infer<S> {
     const parsed = this.schema.safeParse(value);
     if (parsed.success) return parsed.data as z.infer<S>;
-    const fields = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(payload)', message: i.message }));
+    const fields = parsed.error.issues.map((i) => ({
+      field: i.path.join('.') || '(payload)',
+      message: i.message,
+    }));
     throw new DomainError(
       ErrorCodes.VALIDATION_FAILED,
       fields.map((f) => `${f.field}: ${f.message}`).join('; '),

@@ -32,7 +32,9 @@ export function microToUsdString(micro: MicroUsd): string {
   const sign = micro < 0 ? '-' : '';
   const abs = Math.abs(micro);
   const whole = Math.floor(abs / MICRO_PER_USD);
-  const frac = String(abs % MICRO_PER_USD).padStart(6, '0').replace(/0+$/, '');
+  const frac = String(abs % MICRO_PER_USD)
+    .padStart(6, '0')
+    .replace(/0+$/, '');
   return frac ? `${sign}${whole}.${frac}` : `${sign}${whole}`;
 }
 

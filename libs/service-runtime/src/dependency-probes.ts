@@ -13,13 +13,19 @@ function withTimeout(p: Promise<void>, name: string): Promise<void> {
   return Promise.race([
     p,
     new Promise<void>((_, reject) =>
-      setTimeout(() => reject(new Error(`${name} did not answer within ${probeTimeoutMs} ms`)), probeTimeoutMs).unref(),
+      setTimeout(
+        () => reject(new Error(`${name} did not answer within ${probeTimeoutMs} ms`)),
+        probeTimeoutMs,
+      ).unref(),
     ),
   ]);
 }
 
 /** Runs every probe in parallel; never throws. */
-export async function runProbes(probes: DependencyProbe[], gauge?: Gauge<'dependency'>): Promise<DependencyStatus[]> {
+export async function runProbes(
+  probes: DependencyProbe[],
+  gauge?: Gauge<'dependency'>,
+): Promise<DependencyStatus[]> {
   return Promise.all(
     probes.map(async (probe) => {
       try {

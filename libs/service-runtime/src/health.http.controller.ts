@@ -31,7 +31,9 @@ export class HealthHttpController {
   }
 
   @Get('ready')
-  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; service: string; dependencies: DependencyStatus[] }> {
+  async ready(
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ status: string; service: string; dependencies: DependencyStatus[] }> {
     const dependencies = await runProbes(this.probes, this.gauge);
     const ok = dependencies.every((d) => d.up);
     void reply.status(ok ? 200 : 503);

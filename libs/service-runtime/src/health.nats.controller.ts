@@ -17,7 +17,11 @@ export function createHealthNatsController(subject: Subject): Type<unknown> {
     @MessagePattern(subject)
     async checkHealth(): Promise<HealthCheckResponse> {
       const dependencies = await runProbes(this.probes);
-      return { service: this.service, status: dependencies.every((d) => d.up) ? 'ok' : 'degraded', dependencies };
+      return {
+        service: this.service,
+        status: dependencies.every((d) => d.up) ? 'ok' : 'degraded',
+        dependencies,
+      };
     }
   }
   return HealthNatsController;

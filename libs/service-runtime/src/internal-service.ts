@@ -1,5 +1,12 @@
 import 'reflect-metadata';
-import { Global, Module, type DynamicModule, type INestApplication, type Provider, type Type } from '@nestjs/common';
+import {
+  Global,
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { InternalService, Subject } from '@torouter/contracts';
@@ -93,7 +100,9 @@ export async function startInternalService<C extends InternalServiceConfig>(
     migrations: def.migrations,
   });
   await dataSource.initialize();
-  const redis = def.usesRedis ? createRedisConnection(config.REDIS_URL, config.TOROUTER_NAMESPACE, def.name) : null;
+  const redis = def.usesRedis
+    ? createRedisConnection(config.REDIS_URL, config.TOROUTER_NAMESPACE, def.name)
+    : null;
   const cleanup: Array<() => Promise<unknown>> = [() => dataSource.destroy()];
   try {
     if (redis) {
@@ -148,7 +157,11 @@ export async function startInternalService<C extends InternalServiceConfig>(
         { module: RuntimeModule, providers: runtimeProviders, exports: runtimeProviders.map(tokenOf) },
         def.featureModule(runtime),
       ],
-      controllers: [HealthHttpController, MetricsHttpController, createHealthNatsController(def.healthSubject)],
+      controllers: [
+        HealthHttpController,
+        MetricsHttpController,
+        createHealthNatsController(def.healthSubject),
+      ],
     };
 
     const app = await NestFactory.create<NestFastifyApplication>(rootModule, new FastifyAdapter(), {
@@ -160,7 +173,10 @@ export async function startInternalService<C extends InternalServiceConfig>(
     const port = config.HTTP_PORT ?? def.defaultHttpPort;
     await app.listen(port, opts.host ?? '0.0.0.0');
     const address = app.getHttpServer().address() as { port: number };
-    logger.info({ httpPort: address.port, namespace: config.TOROUTER_NAMESPACE }, `${def.name} service ready`);
+    logger.info(
+      { httpPort: address.port, namespace: config.TOROUTER_NAMESPACE },
+      `${def.name} service ready`,
+    );
 
     let closed = false;
     return {

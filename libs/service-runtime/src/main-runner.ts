@@ -33,7 +33,10 @@ export function runInternalServiceMain<C extends InternalServiceConfig>(
   if (command === 'migrate') {
     migrateInternalService(def, config).then(
       (ran) => {
-        logger.info({ migrations: ran }, ran.length ? `${def.name}: applied ${ran.length} migration(s)` : `${def.name}: schema up to date`);
+        logger.info(
+          { migrations: ran },
+          ran.length ? `${def.name}: applied ${ran.length} migration(s)` : `${def.name}: schema up to date`,
+        );
         logger.flush();
         setTimeout(() => process.exit(0), 50);
       },

@@ -17,17 +17,23 @@ export class AccountsNatsController {
   constructor(private readonly accounts: AccountsService) {}
 
   @MessagePattern(Subjects.authAccountCreate)
-  createAccount(@Payload(new ZodPayloadPipe(AccountCreateRequest)) req: z.infer<typeof AccountCreateRequest>): Promise<AccountView> {
+  createAccount(
+    @Payload(new ZodPayloadPipe(AccountCreateRequest)) req: z.infer<typeof AccountCreateRequest>,
+  ): Promise<AccountView> {
     return this.accounts.createAccount(req);
   }
 
   @MessagePattern(Subjects.authAccountFindByEmail)
-  findAccountByEmail(@Payload(new ZodPayloadPipe(AccountFindByEmailRequest)) req: AccountFindByEmailRequest): Promise<AccountView | null> {
+  findAccountByEmail(
+    @Payload(new ZodPayloadPipe(AccountFindByEmailRequest)) req: AccountFindByEmailRequest,
+  ): Promise<AccountView | null> {
     return this.accounts.findByEmail(req.email);
   }
 
   @MessagePattern(Subjects.authAccountStatusGet)
-  getAccountStatus(@Payload(new ZodPayloadPipe(AccountStatusRequest)) req: AccountStatusRequest): Promise<AccountStatus> {
+  getAccountStatus(
+    @Payload(new ZodPayloadPipe(AccountStatusRequest)) req: AccountStatusRequest,
+  ): Promise<AccountStatus> {
     return this.accounts.getStatus(req.accountId);
   }
 }

@@ -20,7 +20,9 @@ export class AccountsRepository {
   }
 
   /** Inserts, or returns null when the email is taken (unique violation), without a racy pre-check. */
-  async insert(fields: Pick<AccountEntity, 'email' | 'passwordHash' | 'username' | 'role' | 'emailVerifiedAt'>): Promise<AccountEntity | null> {
+  async insert(
+    fields: Pick<AccountEntity, 'email' | 'passwordHash' | 'username' | 'role' | 'emailVerifiedAt'>,
+  ): Promise<AccountEntity | null> {
     try {
       const saved = await this.repo.save(this.repo.create(fields));
       return (await this.findById(saved.id))!;

@@ -36,7 +36,9 @@ export class AccountsService {
     private readonly hasher: PasswordHasher,
   ) {}
 
-  async createAccount(req: Required<Pick<AccountCreateRequest, 'email' | 'password'>> & AccountCreateRequest): Promise<AccountView> {
+  async createAccount(
+    req: Required<Pick<AccountCreateRequest, 'email' | 'password'>> & AccountCreateRequest,
+  ): Promise<AccountView> {
     const created = await this.accounts.insert({
       email: normaliseEmail(req.email),
       passwordHash: await this.hasher.hash(req.password),
@@ -44,7 +46,10 @@ export class AccountsService {
       role: req.role ?? 'user',
       emailVerifiedAt: req.emailVerified ? new Date() : null,
     });
-    if (!created) throw new DomainError(ErrorCodes.CONFLICT, 'an account with this email already exists', { reason: 'email_taken' });
+    if (!created)
+      throw new DomainError(ErrorCodes.CONFLICT, 'an account with this email already exists', {
+        reason: 'email_taken',
+      });
     return toAccountView(created);
   }
 

@@ -5,7 +5,9 @@ export class InitBillingSchema1763870000000 implements MigrationInterface {
   name = 'InitBillingSchema1763870000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`COMMENT ON SCHEMA "billing" IS 'Owned by the billing service; no other service reads or writes it.'`);
+    await q.query(
+      `COMMENT ON SCHEMA "billing" IS 'Owned by the billing service; no other service reads or writes it.'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

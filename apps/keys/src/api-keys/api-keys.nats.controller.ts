@@ -15,12 +15,16 @@ export class ApiKeysNatsController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
   @MessagePattern(Subjects.keysApiKeyCreate)
-  createApiKey(@Payload(new ZodPayloadPipe(ApiKeyCreateRequest)) req: ApiKeyCreateRequest): Promise<ApiKeyCreated> {
+  createApiKey(
+    @Payload(new ZodPayloadPipe(ApiKeyCreateRequest)) req: ApiKeyCreateRequest,
+  ): Promise<ApiKeyCreated> {
     return this.apiKeys.createApiKey(req);
   }
 
   @MessagePattern(Subjects.keysApiKeyLookup)
-  lookupApiKey(@Payload(new ZodPayloadPipe(ApiKeyLookupRequest)) req: ApiKeyLookupRequest): Promise<ApiKeyPolicy> {
+  lookupApiKey(
+    @Payload(new ZodPayloadPipe(ApiKeyLookupRequest)) req: ApiKeyLookupRequest,
+  ): Promise<ApiKeyPolicy> {
     return this.apiKeys.lookupApiKey(req.keyHash);
   }
 }

@@ -11,7 +11,9 @@ export class ApiKeysRepository {
     this.repo = dataSource.getRepository(ApiKeyEntity);
   }
 
-  async insert(fields: Pick<ApiKeyEntity, 'accountId' | 'name' | 'keyHash' | 'maskedKey' | 'expiresAt'>): Promise<ApiKeyEntity> {
+  async insert(
+    fields: Pick<ApiKeyEntity, 'accountId' | 'name' | 'keyHash' | 'maskedKey' | 'expiresAt'>,
+  ): Promise<ApiKeyEntity> {
     const saved = await this.repo.save(this.repo.create({ ...fields, status: 'active', deletedAt: null }));
     return saved;
   }

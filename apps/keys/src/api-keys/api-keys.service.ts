@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { generateApiKey, hashApiKey, maskApiKey } from '@torouter/api-key-format';
-import { Subjects, type ApiKeyCreated, type ApiKeyCreateRequest, type ApiKeyPolicy } from '@torouter/contracts';
+import {
+  Subjects,
+  type ApiKeyCreated,
+  type ApiKeyCreateRequest,
+  type ApiKeyPolicy,
+} from '@torouter/contracts';
 import { EventBus } from '@torouter/messaging';
 import { ApiKeysRepository } from './api-keys.repository';
 
@@ -23,7 +28,13 @@ export class ApiKeysService {
     });
     // A router may have cached "unknown" for this hash (negative cache); tell it.
     this.events.publish(Subjects.keysApiKeyChanged, { keyId: saved.id, keyHash, change: 'created' });
-    return { id: saved.id, key, maskedKey: saved.maskedKey, name: saved.name, createdAt: saved.createdAt.toISOString() };
+    return {
+      id: saved.id,
+      key,
+      maskedKey: saved.maskedKey,
+      name: saved.name,
+      createdAt: saved.createdAt.toISOString(),
+    };
   }
 
   async lookupApiKey(keyHash: string): Promise<ApiKeyPolicy> {

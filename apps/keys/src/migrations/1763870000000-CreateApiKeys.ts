@@ -18,7 +18,9 @@ export class CreateApiKeys1763870000000 implements MigrationInterface {
         "deleted_at" timestamptz,
         CONSTRAINT "api_keys_key_hash_key" UNIQUE ("key_hash")
       )`);
-    await q.query(`CREATE INDEX "api_keys_account_id_idx" ON "keys"."api_keys" ("account_id") WHERE "deleted_at" IS NULL`);
+    await q.query(
+      `CREATE INDEX "api_keys_account_id_idx" ON "keys"."api_keys" ("account_id") WHERE "deleted_at" IS NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

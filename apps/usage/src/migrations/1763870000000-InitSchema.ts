@@ -5,7 +5,9 @@ export class InitUsageSchema1763870000000 implements MigrationInterface {
   name = 'InitUsageSchema1763870000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`COMMENT ON SCHEMA "usage" IS 'Owned by the usage service; no other service reads or writes it.'`);
+    await q.query(
+      `COMMENT ON SCHEMA "usage" IS 'Owned by the usage service; no other service reads or writes it.'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
