@@ -6,7 +6,7 @@
 // State that must survive restarts (generated secrets, the demo key) lives in .torouter/ (gitignored),
 // or in TOROUTER_STATE_DIR. Service logs (JSON) go to <state dir>/logs/<service>.log.
 const { spawn, spawnSync } = require('node:child_process');
-const crypto = require('node:crypto');
+const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
@@ -28,8 +28,8 @@ function localSecrets() {
   let saved = {};
   if (fs.existsSync(file)) saved = JSON.parse(fs.readFileSync(file, 'utf8'));
   const secrets = {
-    TOROUTER_SECRET: saved.TOROUTER_SECRET || crypto.randomBytes(32).toString('hex'),
-    TOROUTER_ADMIN_TOKEN: saved.TOROUTER_ADMIN_TOKEN || `adm_${crypto.randomBytes(24).toString('base64url')}`,
+    TOROUTER_SECRET: saved.TOROUTER_SECRET || randomBytes(32).toString('hex'),
+    TOROUTER_ADMIN_TOKEN: saved.TOROUTER_ADMIN_TOKEN || `adm_${randomBytes(24).toString('base64url')}`,
   };
   fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -76,7 +76,10 @@ async function waitFor(url, what, children, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const dead = children.find((c) => c.exitCode !== null);
-    if (dead) throw new Error(`${dead.service} exited with code ${dead.exitCode} while starting; see ${dead.logFile}`);
+    if (dead)
+      throw new Error(
+        `${dead.service} exited with code ${dead.exitCode} while starting; see ${dead.logFile}`,
+      );
     const res = await get(url);
     if (res.status === 200) return;
     await new Promise((r) => setTimeout(r, 250));
@@ -108,7 +111,8 @@ function runSeed(env, withKey) {
 function demoCredentials(env) {
   const file = path.join(stateDir, 'demo.json');
   const saved = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
-  const usable = saved && saved.databaseUrl === env.DATABASE_URL && saved.namespace === env.TOROUTER_NAMESPACE;
+  const usable =
+    saved && saved.databaseUrl === env.DATABASE_URL && saved.namespace === env.TOROUTER_NAMESPACE;
   const seeded = runSeed(env, !usable);
   const demo = usable
     ? saved
@@ -116,7 +120,10 @@ function demoCredentials(env) {
         databaseUrl: env.DATABASE_URL,
         namespace: env.TOROUTER_NAMESPACE,
         email: seeded.account.email,
-        password: seeded.account.password || (saved && saved.password) || '(set before this checkout; reset it once accounts land)',
+        password:
+          seeded.account.password ||
+          (saved && saved.password) ||
+          '(set before this checkout; reset it once accounts land)',
         apiKey: seeded.apiKey.key,
       };
   fs.writeFileSync(file, JSON.stringify(demo, null, 2), { mode: 0o600 });
@@ -145,7 +152,9 @@ async function main() {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     const force = setTimeout(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')), 10_000);
     force.unref();
-    Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))))).then(() => {
+    Promise.all(
+      children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))),
+    ).then(() => {
       say('• stopped.');
       process.exit(process.exitCode ?? 0);
     });
@@ -161,7 +170,11 @@ async function main() {
   try {
     await Promise.all(
       internalServices.map((service, i) =>
-        waitFor(`http://127.0.0.1:${env[`${service.toUpperCase()}_HTTP_PORT`] || port + i + 1}/health/ready`, service, children),
+        waitFor(
+          `http://127.0.0.1:${env[`${service.toUpperCase()}_HTTP_PORT`] || port + i + 1}/health/ready`,
+          service,
+          children,
+        ),
       ),
     );
     say('• seeding (first run: demo channel, catalog, demo account and key)…');
@@ -172,7 +185,9 @@ async function main() {
     const base = `http://localhost:${port}`;
     say('');
     say('ToRouter is running.');
-    say(`  Base URL      ${base}   (OpenAI SDK: ${base}/v1 · Anthropic SDK: ${base} · Gemini SDK: ${base}/v1beta)`);
+    say(
+      `  Base URL      ${base}   (OpenAI SDK: ${base}/v1 · Anthropic SDK: ${base} · Gemini SDK: ${base}/v1beta)`,
+    );
     say(`  API docs      ${base}/docs`);
     say(`  Admin token   ${env.TOROUTER_ADMIN_TOKEN}`);
     say(`  Demo account  ${demo.email} / ${demo.password}`);

@@ -51,7 +51,9 @@ export function uniqueTestName(prefix = 't'): string {
  * own database (created, migrated, then dropped), its own NATS namespace and Redis key prefix, every HTTP
  * port chosen by the OS. The same service definitions and router factory the real processes run.
  */
-export async function startTestStack(opts: { seedDemo?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startTestStack(
+  opts: { seedDemo?: boolean; env?: Record<string, string> } = {},
+): Promise<TestStack> {
   const name = uniqueTestName('torouter_test');
   const env: Record<string, string> = {
     DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${name}`,
@@ -71,10 +73,10 @@ export async function startTestStack(opts: { seedDemo?: boolean; env?: Record<st
   await ensureDatabase(env.DATABASE_URL);
 
   const defs: Array<[InternalServiceDefinition<InternalServiceConfig>, z.ZodTypeAny]> = [
-    [authService as unknown as InternalServiceDefinition<InternalServiceConfig>, authEnvSchema],
-    [keysService as unknown as InternalServiceDefinition<InternalServiceConfig>, keysEnvSchema],
-    [billingService as unknown as InternalServiceDefinition<InternalServiceConfig>, billingEnvSchema],
-    [usageService as unknown as InternalServiceDefinition<InternalServiceConfig>, usageEnvSchema],
+    [authService, authEnvSchema],
+    [keysService, keysEnvSchema],
+    [billingService, billingEnvSchema],
+    [usageService, usageEnvSchema],
   ];
   const routerConfig: RouterConfig = loadConfig(routerEnvSchema, env);
   await migrateServiceSchema(createRouterDataSource(routerConfig));
@@ -91,7 +93,10 @@ export async function startTestStack(opts: { seedDemo?: boolean; env?: Record<st
     for (const [def, schema] of defs) {
       const config = loadConfig(schema, env) as InternalServiceConfig;
       await migrateInternalService(def, config);
-      const running = await startInternalService(def, config, { host: '127.0.0.1', logger: createLogger(def.name, env.LOG_LEVEL) });
+      const running = await startInternalService(def, config, {
+        host: '127.0.0.1',
+        logger: createLogger(def.name, env.LOG_LEVEL),
+      });
       started.push(running);
       services[def.name] = running;
     }

@@ -1,0 +1,131 @@
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  AccountChangedEvent,
+  ApiKeyChangedEvent,
+  Subjects,
+  type AccountStatus,
+  type ApiKeyPolicy,
+} from '@torouter/contracts';
+import { EventBus, RpcClient } from '@torouter/messaging';
+import type { Subscription } from 'nats';
+
+/** Safety net only: change events keep entries true; the TTL bounds staleness if an event is ever missed. */
+const positiveTtlMs = 60_000;
+const negativeTtlMs = 10_000;
+const maxEntries = 100_000;
+
+interface Entry<T> {
+  value: T;
+  expiresAt: number;
+}
+
+/**
+ * In-process cache of key policies (by key hash) and account statuses (by account id), so a proxied
+ * request in steady state makes no NATS call. A miss asks `keys`/`auth` once (concurrent misses share
+ * the call). `keys.api-key.changed.v1` and `auth.account.changed.v1` events, delivered to EVERY router
+ * replica, evict entries, so edits, disables and deletes are obeyed on the next request.
+ */
+@Injectable()
+export class KeyPolicyCache implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(KeyPolicyCache.name);
+  private readonly keys = new Map<string, Entry<ApiKeyPolicy>>();
+  private readonly accounts = new Map<string, Entry<AccountStatus>>();
+  private readonly inflightKeys = new Map<string, Promise<ApiKeyPolicy>>();
+  private readonly inflightAccounts = new Map<string, Promise<AccountStatus>>();
+  private readonly subscriptions: Subscription[] = [];
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly events: EventBus,
+  ) {}
+
+  onModuleInit(): void {
+    const onInvalid = (e: string) => this.logger.warn(`ignored malformed change event: ${e}`);
+    this.subscriptions.push(
+      this.events.subscribe(
+        Subjects.keysApiKeyChanged,
+        ApiKeyChangedEvent,
+        (ev) => this.evictKey(ev.keyHash),
+        onInvalid,
+      ),
+      this.events.subscribe(
+        Subjects.authAccountChanged,
+        AccountChangedEvent,
+        (ev) => this.evictAccount(ev.accountId),
+        onInvalid,
+      ),
+    );
+  }
+
+  onModuleDestroy(): void {
+    for (const s of this.subscriptions) s.unsubscribe();
+  }
+
+  policy(keyHash: string): Promise<ApiKeyPolicy> {
+    return this.cached(
+      this.keys,
+      this.inflightKeys,
+      keyHash,
+      async () => {
+        return this.rpc.send(Subjects.keysApiKeyLookup, { keyHash });
+      },
+      (p) => (p.found ? positiveTtlMs : negativeTtlMs),
+    );
+  }
+
+  account(accountId: string): Promise<AccountStatus> {
+    return this.cached(
+      this.accounts,
+      this.inflightAccounts,
+      accountId,
+      () => this.rpc.send(Subjects.authAccountStatusGet, { accountId }),
+      () => positiveTtlMs,
+    );
+  }
+
+  private cached<T>(
+    store: Map<string, Entry<T>>,
+    inflight: Map<string, Promise<T>>,
+    id: string,
+    load: () => Promise<T>,
+    ttl: (value: T) => number,
+  ): Promise<T> {
+    const hit = store.get(id);
+    if (hit && hit.expiresAt > Date.now()) {
+      this.hits++;
+      return Promise.resolve(hit.value);
+    }
+    const pending = inflight.get(id);
+    if (pending) return pending;
+    this.misses++;
+    const p = load()
+      .then((value) => {
+        // A change event that arrived while this load was in flight wins over its possibly stale answer.
+        if (!this.evictedWhileLoading.delete(id)) {
+          if (store.size >= maxEntries) store.delete(store.keys().next().value as string);
+          store.set(id, { value, expiresAt: Date.now() + ttl(value) });
+        }
+        return value;
+      })
+      .finally(() => {
+        inflight.delete(id);
+        this.evictedWhileLoading.delete(id);
+      });
+    inflight.set(id, p);
+    return p;
+  }
+
+  private readonly evictedWhileLoading = new Set<string>();
+
+  evictKey(keyHash: string): void {
+    this.keys.delete(keyHash);
+    if (this.inflightKeys.has(keyHash)) this.evictedWhileLoading.add(keyHash);
+  }
+
+  evictAccount(accountId: string): void {
+    this.accounts.delete(accountId);
+    if (this.inflightAccounts.has(accountId)) this.evictedWhileLoading.add(accountId);
+  }
+}
