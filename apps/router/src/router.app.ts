@@ -19,7 +19,6 @@ import { ChannelEntity } from './catalog/channel.entity';
 import { ModelEntity } from './catalog/model.entity';
 import { buildOpenApiDocument, serveApiDocs } from './docs/swagger';
 import { AllErrorsFilter } from './http/all-errors.filter';
-import { sendError } from './http/error-responder';
 import { routerMigrations } from './migrations';
 import { RouterModule } from './router.module';
 
@@ -104,9 +103,8 @@ export async function createRouterApp(
       void reply.header(REQUEST_ID_HEADER, request.id);
       runWithRequestId(String(request.id), done);
     });
-    // Errors raised before a handler runs (malformed or oversized body) get the same envelopes; unknown
-    // routes reach AllErrorsFilter through Nest's own not-found handler.
-    fastify.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+    // Nest routes every error through this filter, including Fastify's own (malformed or oversized body,
+    // mapped to HttpExceptions by Nest) and unknown routes.
     app.useGlobalFilters(new AllErrorsFilter());
     app.enableShutdownHooks([]);
     serveApiDocs(app, buildOpenApiDocument(app));
