@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { RouterConfig } from '@torouter/config';
 import { EventBus, RpcClient } from '@torouter/messaging';
 import {
@@ -10,17 +10,12 @@ import {
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { AccessService } from './access/access.service';
-import { KeyPolicyCache } from './access/key-policy.cache';
-import { CatalogCache } from './catalog/catalog.cache';
-import { CatalogHttpController } from './catalog/catalog.http.controller';
-import { CatalogRepository } from './catalog/catalog.repository';
-import { AnthropicHttpController } from './data-plane/anthropic.http.controller';
-import { GeminiHttpController } from './data-plane/gemini.http.controller';
-import { OpenAiHttpController } from './data-plane/openai.http.controller';
-import { RelayService } from './data-plane/relay.service';
-import { RouterHealthController } from './health/health.http.controller';
-import { DemoProvider } from './relay';
+import { AccessModule } from './access/access.module';
+import { AdmissionModule } from './admission/admission.module';
+import { CatalogModule } from './catalog/catalog.module';
+import { ControlPlaneAccessModule } from './control-plane/control-plane-access.module';
+import { DataPlaneModule } from './data-plane/data-plane.module';
+import { HealthModule } from './health/health.module';
 import { REDIS } from './tokens';
 
 export interface RouterConnections {
@@ -33,7 +28,14 @@ export interface RouterConnections {
   probes: DependencyProbe[];
 }
 
-/** The public edge: data plane, control-plane facade, health and docs. */
+@Global()
+@Module({})
+class RouterRuntimeModule {}
+
+/**
+ * The public edge. Connections are created once (router.app.ts) and provided globally; each feature is
+ * its own module. A new control-plane feature adds its module to `features` below.
+ */
 @Module({})
 export class RouterModule {
   static forRoot(c: RouterConnections): DynamicModule {
@@ -46,23 +48,23 @@ export class RouterModule {
       { provide: METRICS_REGISTRY, useValue: c.metrics },
       { provide: DEPENDENCY_PROBES, useValue: c.probes },
     ];
+    const features = [
+      AccessModule,
+      AdmissionModule,
+      CatalogModule,
+      ControlPlaneAccessModule,
+      DataPlaneModule,
+      HealthModule,
+    ];
     return {
       module: RouterModule,
-      controllers: [
-        AnthropicHttpController,
-        CatalogHttpController,
-        GeminiHttpController,
-        OpenAiHttpController,
-        RouterHealthController,
-      ],
-      providers: [
-        ...connections,
-        AccessService,
-        CatalogCache,
-        CatalogRepository,
-        { provide: DemoProvider, useFactory: () => new DemoProvider() },
-        KeyPolicyCache,
-        RelayService,
+      imports: [
+        {
+          module: RouterRuntimeModule,
+          providers: connections,
+          exports: [APP_CONFIG, DataSource, REDIS, RpcClient, EventBus, METRICS_REGISTRY, DEPENDENCY_PROBES],
+        },
+        ...features,
       ],
     };
   }

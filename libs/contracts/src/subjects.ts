@@ -19,6 +19,11 @@ export const Subjects = {
   keysApiKeyCreate: 'keys.api-key.create.v1',
   keysApiKeyLookup: 'keys.api-key.lookup.v1',
   keysApiKeyChanged: 'keys.api-key.changed.v1',
+
+  /** Durable (JetStream): one per admitted request, message id = request id. Consumed by billing and usage. */
+  routerRequestCompleted: 'router.request.completed.v1',
+  /** Broadcast: channels or catalog changed; every router replica reloads its in-memory copy. */
+  routerCatalogChanged: 'router.catalog.changed.v1',
 } as const;
 
 export type Subject = (typeof Subjects)[keyof typeof Subjects];

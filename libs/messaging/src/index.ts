@@ -4,3 +4,4 @@ export * from './request-id.interceptor';
 export * from './rpc-error.filter';
 export * from './rpc.client';
 export * from './zod-payload.pipe';
+export * from './jetstream';

@@ -60,10 +60,27 @@ export class AccountsService {
 
   async getStatus(accountId: string): Promise<AccountStatus> {
     const a = await this.accounts.findById(accountId);
-    if (!a) return { accountId, exists: false, active: false, emailVerified: false, suspended: false };
+    if (!a)
+      return {
+        accountId,
+        exists: false,
+        active: false,
+        emailVerified: false,
+        suspended: false,
+        role: 'user',
+        sessionEpoch: 0,
+      };
     const emailVerified = a.emailVerifiedAt !== null;
     const suspended = a.suspendedAt !== null;
-    return { accountId, exists: true, active: emailVerified && !suspended, emailVerified, suspended };
+    return {
+      accountId,
+      exists: true,
+      active: emailVerified && !suspended,
+      emailVerified,
+      suspended,
+      role: a.role,
+      sessionEpoch: a.sessionEpoch,
+    };
   }
 
   /** Tells every router replica to drop what it cached about this account. */

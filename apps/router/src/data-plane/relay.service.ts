@@ -3,12 +3,15 @@ import { DomainError, ErrorCodes } from '@torouter/contracts';
 import { microToUsd } from '@torouter/money';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessService, type Caller } from '../access/access.service';
+import { AdmissionPipeline, type Admission } from '../admission/admission.pipeline';
 import { CatalogCache } from '../catalog/catalog.cache';
 import type { ModelEntity } from '../catalog/model.entity';
 import {
   DemoProvider,
+  totalInputTokens,
   wireAdapters,
   type CanonicalRequest,
+  type CanonicalUsage,
   type DecodeContext,
   type WireFormat,
 } from '../relay';
@@ -26,6 +29,7 @@ export class RelayService {
     private readonly access: AccessService,
     private readonly catalog: CatalogCache,
     private readonly demo: DemoProvider,
+    private readonly admission: AdmissionPipeline,
   ) {}
 
   async relay(
@@ -41,6 +45,35 @@ export class RelayService {
     const adapter = wireAdapters[surface];
     const canonical = adapter.decodeRequest(request.body, ctx);
     const model = this.resolveModel(canonical);
+    const admission = await this.admission.admit({
+      requestId: String(request.id),
+      caller,
+      surface,
+      model,
+      requestedModel: canonical.model,
+      clientIp: request.ip,
+      stream: canonical.stream,
+      estimatedInputTokens: estimateInputTokens(canonical),
+      maxOutputTokens: canonical.maxTokens ?? model.maxOutputTokens ?? 4096,
+    });
+    void reply.headers(admission.headers);
+    try {
+      await this.answer(surface, canonical, model, caller, reply, admission);
+    } catch (e) {
+      await admission.finish({ kind: 'failed', costMicroUsd: 0, inputTokens: 0, outputTokens: 0 });
+      throw e;
+    }
+  }
+
+  private async answer(
+    surface: WireFormat,
+    canonical: CanonicalRequest,
+    model: ModelEntity,
+    caller: Caller,
+    reply: FastifyReply,
+    admission: Admission,
+  ): Promise<void> {
+    const adapter = wireAdapters[surface];
     const channel = this.catalog.candidates(model.id)[0];
     if (!channel) {
       throw new DomainError(
@@ -61,14 +94,15 @@ export class RelayService {
         503,
       );
     }
-    if (canonical.stream) await this.streamDemo(surface, canonical, model, caller, reply);
-    else {
+    if (canonical.stream) {
+      const usage = await this.streamDemo(surface, canonical, model, caller, reply);
+      await admission.finish(outcomeOf(usage, model));
+    } else {
       const res = this.demo.complete(canonical);
-      const body = adapter.encodeResponse(
-        { ...res, model: canonical.model },
-        { costUsd: microToUsd(priceUsage(res.usage, model)) },
-      );
+      const cost = priceUsage(res.usage, model);
+      const body = adapter.encodeResponse({ ...res, model: canonical.model }, { costUsd: microToUsd(cost) });
       void reply.status(200).type('application/json').send(body);
+      await admission.finish(outcomeOf(res.usage, model));
     }
   }
 
@@ -90,7 +124,7 @@ export class RelayService {
     model: ModelEntity,
     _caller: Caller,
     reply: FastifyReply,
-  ): Promise<void> {
+  ): Promise<CanonicalUsage | undefined> {
     const encoder = wireAdapters[surface].createStreamEncoder(req, { model: req.model });
     const raw = reply.raw;
     reply.hijack();
@@ -101,13 +135,30 @@ export class RelayService {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    let usage;
+    let usage: CanonicalUsage | undefined;
     for await (const ev of this.demo.stream(req)) {
-      if (raw.destroyed) return; // the client left: stop producing
+      if (raw.destroyed) return usage; // the client left: stop producing
       if (ev.type === 'usage') usage = ev.usage;
       const text = encoder.encode(ev);
       if (text) raw.write(text);
     }
     raw.end(encoder.end({ usage, costUsd: usage ? microToUsd(priceUsage(usage, model)) : undefined }));
+    return usage;
   }
+}
+
+function outcomeOf(usage: CanonicalUsage | undefined, model: ModelEntity) {
+  return {
+    kind: 'completed' as const,
+    costMicroUsd: usage ? priceUsage(usage, model) : 0,
+    inputTokens: usage ? totalInputTokens(usage) : 0,
+    outputTokens: usage?.outputTokens ?? 0,
+  };
+}
+
+/** A cheap upper-bound guess (~4 characters a token) until the tokenizer-based count replaces it. */
+function estimateInputTokens(req: CanonicalRequest): number {
+  let chars = req.system?.length ?? 0;
+  for (const m of req.messages) for (const p of m.content) if (p.type === 'text') chars += p.text.length;
+  return Math.ceil(chars / 4);
 }

@@ -1,0 +1,81 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { AdmissionStepProvider } from './admission-step.decorator';
+import type { AdmissionContext, AdmissionHold, AdmissionOutcome, AdmissionStep } from './admission.types';
+
+/** The holds of an admitted request; `finish` settles them all exactly once. */
+export class Admission {
+  private finished = false;
+
+  constructor(
+    private readonly holds: AdmissionHold[],
+    private readonly logger: Logger,
+  ) {}
+
+  /** Headers every hold wants on the response (rate-limit headers…). */
+  get headers(): Record<string, string> {
+    return Object.assign({}, ...this.holds.map((h) => h.headers ?? {})) as Record<string, string>;
+  }
+
+  async finish(outcome: AdmissionOutcome): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    await releaseAll(this.holds, outcome, this.logger);
+  }
+}
+
+async function releaseAll(holds: AdmissionHold[], outcome: AdmissionOutcome, logger: Logger): Promise<void> {
+  // Release in reverse order of taking, each independently: one failing must not leak the others.
+  for (const hold of [...holds].reverse()) {
+    try {
+      await hold.release(outcome);
+    } catch (e) {
+      logger.error(`releasing an admission hold failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+/**
+ * Runs every admission step in order before any upstream call. The first refusal answers; whatever earlier
+ * steps took is given back (`refused`), so a refused request is never counted in a window or billed.
+ */
+@Injectable()
+export class AdmissionPipeline implements OnModuleInit {
+  private readonly logger = new Logger(AdmissionPipeline.name);
+  private steps: AdmissionStep[] = [];
+
+  constructor(private readonly discovery: DiscoveryService) {}
+
+  onModuleInit(): void {
+    this.steps = this.discovery
+      .getProviders({ metadataKey: AdmissionStepProvider.KEY })
+      .map((wrapper) => wrapper.instance as AdmissionStep)
+      .filter((s): s is AdmissionStep => !!s && typeof s.admit === 'function')
+      .sort((a, b) => a.order - b.order);
+    this.logger.log(
+      `admission steps: ${this.steps.map((s) => `${s.order}:${s.name}`).join(' → ') || '(none)'}`,
+    );
+  }
+
+  get stepNames(): string[] {
+    return this.steps.map((s) => s.name);
+  }
+
+  async admit(ctx: AdmissionContext): Promise<Admission> {
+    const holds: AdmissionHold[] = [];
+    for (const step of this.steps) {
+      try {
+        const hold = await step.admit(ctx);
+        if (hold) holds.push(hold);
+      } catch (e) {
+        await releaseAll(
+          holds,
+          { kind: 'refused', costMicroUsd: 0, inputTokens: 0, outputTokens: 0 },
+          this.logger,
+        );
+        throw e;
+      }
+    }
+    return new Admission(holds, this.logger);
+  }
+}

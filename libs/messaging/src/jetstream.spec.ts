@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { z } from 'zod';
+import { consumeDurable, ensureStream, publishDurable } from './jetstream';
+
+const Event = z.object({ id: z.string(), n: z.number() });
+
+describe('JetStream durable events', () => {
+  const namespace = `js_${randomBytes(4).toString('hex')}`;
+  const spec = { name: 'TEST', subjects: ['spec.thing.happened.v1'] };
+  let nc: NatsConnection;
+  let stream: string;
+
+  beforeAll(async () => {
+    nc = await connect({ servers: 'nats://127.0.0.1:4222' });
+    stream = await ensureStream(nc, namespace, spec);
+  });
+
+  afterAll(async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(stream);
+    await nc.close();
+  });
+
+  it('stores a message id once, however often it is published', async () => {
+    const first = await publishDurable(nc, namespace, spec.subjects[0], { id: 'a', n: 1 }, 'req-a');
+    const again = await publishDurable(nc, namespace, spec.subjects[0], { id: 'a', n: 1 }, 'req-a');
+    expect(first.duplicate).toBe(false);
+    expect(again.duplicate).toBe(true);
+    expect(again.seq).toBe(first.seq);
+  });
+
+  it('redelivers what a consumer failed on, and resumes a durable consumer where it stopped', async () => {
+    await publishDurable(nc, namespace, spec.subjects[0], { id: 'b', n: 2 }, 'req-b');
+    await publishDurable(nc, namespace, spec.subjects[0], { nonsense: true }, 'req-bad');
+    const seen: string[] = [];
+    const invalid: number[] = [];
+    let failOnce = true;
+    const done = new Promise<void>((resolve) => {
+      void consumeDurable(nc, {
+        namespace,
+        stream: spec.name,
+        durable: 'spec-consumer',
+        schema: Event,
+        retryDelayMs: 50,
+        onInvalid: (_e, seq) => invalid.push(seq),
+        handle: async (ev, meta) => {
+          if (ev.id === 'b' && failOnce) {
+            failOnce = false;
+            throw new Error('transient');
+          }
+          seen.push(`${ev.id}:${meta.redeliveryCount}`);
+          if (ev.id === 'b') resolve();
+        },
+      }).then((h) => done.then(() => h.stop()));
+    });
+    await done;
+    expect(seen).toEqual(['a:1', 'b:2']);
+    expect(invalid).toHaveLength(1);
+
+    // A new consumer process with the same durable name starts after the last ack.
+    await publishDurable(nc, namespace, spec.subjects[0], { id: 'c', n: 3 }, 'req-c');
+    const later: string[] = [];
+    await new Promise<void>((resolve) => {
+      void consumeDurable(nc, {
+        namespace,
+        stream: spec.name,
+        durable: 'spec-consumer',
+        schema: Event,
+        handle: async (ev) => {
+          later.push(ev.id);
+          resolve();
+        },
+      }).then((h) => setTimeout(() => void h.stop(), 200));
+    });
+    expect(later).toEqual(['c']);
+  });
+});

@@ -1,0 +1,162 @@
+import { namespaced, streamName } from '@torouter/contracts';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JSONCodec,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JsMsg,
+  type NatsConnection,
+} from 'nats';
+import type { z } from 'zod';
+
+const codec = JSONCodec();
+const nanos = (ms: number) => ms * 1_000_000;
+
+export interface DurableStreamSpec {
+  /** Unnamespaced stream name from `Streams` (e.g. USAGE). */
+  name: string;
+  /** Unnamespaced subjects from `Subjects`. */
+  subjects: readonly string[];
+  /** How long a message is kept whatever its consumers did; default 7 days. */
+  maxAgeMs?: number;
+  /** Window in which a repeated message id is dropped as a duplicate; default 10 minutes. */
+  duplicateWindowMs?: number;
+}
+
+/**
+ * Creates (or updates) a file-backed stream. Billing-grade events live here, not on core NATS, which is
+ * at-most-once: a message published while a consumer restarts waits in the stream.
+ */
+export async function ensureStream(
+  nc: NatsConnection,
+  namespace: string,
+  spec: DurableStreamSpec,
+): Promise<string> {
+  const jsm = await nc.jetstreamManager();
+  const name = streamName(namespace, spec.name);
+  const config = {
+    name,
+    subjects: spec.subjects.map((s) => namespaced(namespace, s)),
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_age: nanos(spec.maxAgeMs ?? 7 * 24 * 3600_000),
+    duplicate_window: nanos(spec.duplicateWindowMs ?? 10 * 60_000),
+  };
+  try {
+    await jsm.streams.info(name);
+    await jsm.streams.update(name, config);
+  } catch (e) {
+    if (!/stream not found/i.test(String((e as Error).message))) throw e;
+    await jsm.streams.add(config);
+  }
+  return name;
+}
+
+/**
+ * Publishes durably and waits for the stream's ack. `messageId` dedupes: publishing the same id again
+ * within the duplicate window stores nothing new (a retried publish never double-counts).
+ */
+export async function publishDurable(
+  nc: NatsConnection,
+  namespace: string,
+  subject: string,
+  payload: unknown,
+  messageId: string,
+  opts: { timeoutMs?: number } = {},
+): Promise<{ duplicate: boolean; seq: number }> {
+  const js = nc.jetstream({ timeout: opts.timeoutMs ?? 5000 });
+  const ack = await js.publish(namespaced(namespace, subject), codec.encode(payload), { msgID: messageId });
+  return { duplicate: ack.duplicate, seq: ack.seq };
+}
+
+export interface DurableConsumerOptions<T> {
+  namespace: string;
+  stream: string;
+  /** Durable name from `Consumers`; all replicas of one service share it, so each message goes to one. */
+  durable: string;
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>;
+  /** Resolve = done (acked). Throw = retried after `retryDelayMs` (at-least-once: make it idempotent). */
+  handle(event: T, meta: { redeliveryCount: number; seq: number }): Promise<void>;
+  /** A payload that fails validation is acked-away (terminated) and reported here, never retried. */
+  onInvalid?(error: string, seq: number): void;
+  onError?(error: unknown, seq: number): void;
+  ackWaitMs?: number;
+  maxAckPending?: number;
+  retryDelayMs?: number;
+}
+
+export interface DurableConsumerHandle {
+  stop(): Promise<void>;
+}
+
+/**
+ * Consumes a stream with a durable, explicitly acked pull consumer, starting from the first message it
+ * has not acked (also after a crash or restart).
+ */
+export async function consumeDurable<T>(
+  nc: NatsConnection,
+  opts: DurableConsumerOptions<T>,
+): Promise<DurableConsumerHandle> {
+  const jsm = await nc.jetstreamManager();
+  const stream = streamName(opts.namespace, opts.stream);
+  const durable = opts.durable;
+  const consumerConfig = {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(opts.ackWaitMs ?? 30_000),
+    max_ack_pending: opts.maxAckPending ?? 1000,
+  };
+  try {
+    await jsm.consumers.info(stream, durable);
+    await jsm.consumers.update(stream, durable, {
+      ack_wait: consumerConfig.ack_wait,
+      max_ack_pending: consumerConfig.max_ack_pending,
+    });
+  } catch (e) {
+    if (!/consumer not found/i.test(String((e as Error).message))) throw e;
+    await jsm.consumers.add(stream, consumerConfig);
+  }
+  const consumer = await nc.jetstream().consumers.get(stream, durable);
+  const messages: ConsumerMessages = await consumer.consume({
+    max_messages: Math.min(opts.maxAckPending ?? 1000, 256),
+  });
+  const retryDelayMs = opts.retryDelayMs ?? 1000;
+
+  const handleOne = async (msg: JsMsg) => {
+    let data: unknown;
+    try {
+      data = codec.decode(msg.data);
+    } catch {
+      opts.onInvalid?.('not JSON', msg.seq);
+      msg.term();
+      return;
+    }
+    const parsed = opts.schema.safeParse(data);
+    if (!parsed.success) {
+      opts.onInvalid?.(parsed.error.message, msg.seq);
+      msg.term();
+      return;
+    }
+    try {
+      await opts.handle(parsed.data, { redeliveryCount: msg.info.redeliveryCount, seq: msg.seq });
+      msg.ack();
+    } catch (e) {
+      opts.onError?.(e, msg.seq);
+      msg.nak(retryDelayMs);
+    }
+  };
+
+  const loop = (async () => {
+    for await (const msg of messages) await handleOne(msg);
+  })();
+
+  return {
+    stop: async () => {
+      await messages.close();
+      await loop.catch(() => undefined);
+    },
+  };
+}
