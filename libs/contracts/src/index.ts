@@ -1,4 +1,5 @@
 export * from './auth.contract';
+export * from './billing.contract';
 export * from './errors';
 export * from './health.contract';
 export * from './keys.contract';

@@ -1,4 +1,5 @@
 import type { AuthEventContracts, AuthRpcContracts } from './auth.contract';
+import type { BillingRpcContracts } from './billing.contract';
 import type { HealthRpcContracts } from './health.contract';
 import type { KeysEventContracts, KeysRpcContracts } from './keys.contract';
 import type { RouterEventContracts } from './router.contract';
@@ -9,7 +10,8 @@ import type { RouterEventContracts } from './router.contract';
  * by these, so a wrong payload or subject is a compile error. A service adds its subjects to its own
  * `<service>.contract.ts` and its interface here.
  */
-export interface RpcContracts extends HealthRpcContracts, AuthRpcContracts, KeysRpcContracts {}
+export interface RpcContracts
+  extends HealthRpcContracts, AuthRpcContracts, KeysRpcContracts, BillingRpcContracts {}
 export type RpcSubject = keyof RpcContracts;
 
 export interface EventContracts extends AuthEventContracts, KeysEventContracts, RouterEventContracts {}

@@ -20,6 +20,10 @@ export const Subjects = {
   keysApiKeyLookup: 'keys.api-key.lookup.v1',
   keysApiKeyChanged: 'keys.api-key.changed.v1',
 
+  billingPlanGet: 'billing.plan.get.v1',
+  billingAccountDefaultPlanGet: 'billing.account.default-plan.get.v1',
+  billingBalanceGet: 'billing.balance.get.v1',
+
   /** Durable (JetStream): one per admitted request, message id = request id. Consumed by billing and usage. */
   routerRequestCompleted: 'router.request.completed.v1',
   /** Broadcast: channels or catalog changed; every router replica reloads its in-memory copy. */
