@@ -52,7 +52,9 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error'],
+    // Off: TypeORM's error logging prints the failed query WITH its parameters (password hashes, token
+    // hashes). Failures propagate to the caller, which logs what is safe to log.
+    logging: false,
     applicationName: options.applicationName ?? `torouter-${options.schema}`,
     extra: { max: options.poolSize ?? 10 },
   });
