@@ -77,7 +77,11 @@ export interface DurableConsumerOptions<T> {
   /** Durable name from `Consumers`; all replicas of one service share it, so each message goes to one. */
   durable: string;
   schema: z.ZodType<T, z.ZodTypeDef, unknown>;
-  /** Resolve = done (acked). Throw = retried after `retryDelayMs` (at-least-once: make it idempotent). */
+  /**
+   * Resolve = done (acked). Throw = retried (at-least-once: make it idempotent), after `retryDelayMs`
+   * doubling per redelivery up to `maxRetryDelayMs`, so a poison message costs little while it waits for a
+   * fix and is never dropped.
+   */
   handle(event: T, meta: { redeliveryCount: number; seq: number }): Promise<void>;
   /** A payload that fails validation is acked-away (terminated) and reported here, never retried. */
   onInvalid?(error: string, seq: number): void;
@@ -85,6 +89,7 @@ export interface DurableConsumerOptions<T> {
   ackWaitMs?: number;
   maxAckPending?: number;
   retryDelayMs?: number;
+  maxRetryDelayMs?: number;
 }
 
 export interface DurableConsumerHandle {
@@ -124,6 +129,7 @@ export async function consumeDurable<T>(
     max_messages: Math.min(opts.maxAckPending ?? 1000, 256),
   });
   const retryDelayMs = opts.retryDelayMs ?? 1000;
+  const maxRetryDelayMs = opts.maxRetryDelayMs ?? 60_000;
 
   const handleOne = async (msg: JsMsg) => {
     let data: unknown;
@@ -145,7 +151,8 @@ export async function consumeDurable<T>(
       msg.ack();
     } catch (e) {
       opts.onError?.(e, msg.seq);
-      msg.nak(retryDelayMs);
+      const attempt = Math.max(0, msg.info.redeliveryCount - 1);
+      msg.nak(Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.min(attempt, 16)));
     }
   };
 
