@@ -28,6 +28,17 @@ export class AccountEntity {
   @Column({ name: 'session_epoch', type: 'integer', default: 0 })
   sessionEpoch!: number;
 
+  /** The TOTP secret, AES-256-GCM encrypted (see TotpSecretCipher); set at setup, before it is enabled. */
+  @Column({ name: 'totp_secret_enc', type: 'text', nullable: true, select: false })
+  totpSecretEnc!: string | null;
+
+  @Column({ name: 'totp_enabled_at', type: 'timestamptz', nullable: true })
+  totpEnabledAt!: Date | null;
+
+  /** The last 30-second step whose code was accepted: a code is never accepted twice. */
+  @Column({ name: 'totp_last_step', type: 'integer', nullable: true, select: false })
+  totpLastStep!: number | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

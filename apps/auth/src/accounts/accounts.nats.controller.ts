@@ -3,7 +3,10 @@ import {
   AccountCreateRequest,
   AccountFindByEmailRequest,
   AccountStatusRequest,
+  ProfileGetRequest,
+  ProfileUpdateRequest,
   Subjects,
+  type AccountProfile,
   type AccountStatus,
   type AccountView,
 } from '@torouter/contracts';
@@ -35,5 +38,19 @@ export class AccountsNatsController {
     @Payload(new ZodPayloadPipe(AccountStatusRequest)) req: AccountStatusRequest,
   ): Promise<AccountStatus> {
     return this.accounts.getStatus(req.accountId);
+  }
+
+  @MessagePattern(Subjects.authProfileGet)
+  getProfile(
+    @Payload(new ZodPayloadPipe(ProfileGetRequest)) req: ProfileGetRequest,
+  ): Promise<AccountProfile> {
+    return this.accounts.getProfile(req.accountId);
+  }
+
+  @MessagePattern(Subjects.authProfileUpdate)
+  updateProfile(
+    @Payload(new ZodPayloadPipe(ProfileUpdateRequest)) req: ProfileUpdateRequest,
+  ): Promise<AccountProfile> {
+    return this.accounts.updateProfile(req.accountId, req.username);
   }
 }
