@@ -14,5 +14,5 @@ export const keysService: InternalServiceDefinition<KeysConfig> = {
   entities: [ApiKeyEntity],
   migrations: keysMigrations,
   usesRedis: false,
-  featureModule: () => ApiKeysModule,
+  featureModule: (runtime) => ApiKeysModule.forRuntime(runtime),
 };

@@ -1,4 +1,17 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+  type ValueTransformer,
+} from 'typeorm';
+
+/** Postgres bigint arrives as a string; every bigint here is a safe integer (micro-USD, tokens). */
+const bigintAsNumber: ValueTransformer = {
+  to: (v: number | null | undefined) => v,
+  from: (v: string | number | null) => (v === null ? null : Number(v)),
+};
 
 @Entity({ name: 'api_keys' })
 export class ApiKeyEntity {
@@ -23,6 +36,62 @@ export class ApiKeyEntity {
 
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt!: Date | null;
+
+  /** billing's plan id; null = the account's default plan. */
+  @Column({ name: 'plan_id', type: 'varchar', length: 100, nullable: true })
+  planId!: string | null;
+
+  /** Spend cap, integer micro-USD; 0 = none. */
+  @Column({ name: 'quota_micro_usd', type: 'bigint', default: 0, transformer: bigintAsNumber })
+  quotaMicroUsd!: number;
+
+  /** What billing has settled against this key so far (keys.api-key.spend.add.v1), integer micro-USD. */
+  @Column({ name: 'spent_micro_usd', type: 'bigint', default: 0, transformer: bigintAsNumber })
+  spentMicroUsd!: number;
+
+  /** Sliding request windows (0 = off). */
+  @Column({ name: 'per_5h', type: 'integer', default: 0 })
+  per5h!: number;
+
+  @Column({ name: 'per_1d', type: 'integer', default: 0 })
+  per1d!: number;
+
+  @Column({ name: 'per_7d', type: 'integer', default: 0 })
+  per7d!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  rpm!: number;
+
+  @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber })
+  tpm!: number;
+
+  /** Canonical CIDRs. */
+  @Column({ name: 'ip_whitelist', type: 'text', array: true, default: () => "'{}'" })
+  ipWhitelist!: string[];
+
+  @Column({ name: 'ip_blacklist', type: 'text', array: true, default: () => "'{}'" })
+  ipBlacklist!: string[];
+
+  @Column({ name: 'model_whitelist', type: 'text', array: true, default: () => "'{}'" })
+  modelWhitelist!: string[];
+
+  /** The id request windows are counted under: the key's own id, inherited by its rotations. */
+  @Column({ name: 'limits_id', type: 'uuid' })
+  limitsId!: string;
+
+  /** The key this one replaced by rotation. */
+  @Column({ name: 'rotated_from_id', type: 'uuid', nullable: true })
+  rotatedFromId!: string | null;
+
+  /** A rotated key keeps working until this time, then counts as deleted. */
+  @Column({ name: 'delete_at', type: 'timestamptz', nullable: true })
+  deleteAt!: Date | null;
+
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  lastUsedAt!: Date | null;
+
+  @Column({ name: 'last_used_ip', type: 'varchar', length: 64, nullable: true })
+  lastUsedIp!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

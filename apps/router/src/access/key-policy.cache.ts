@@ -7,7 +7,7 @@ import {
   type ApiKeyPolicy,
 } from '@torouter/contracts';
 import { EventBus, RpcClient } from '@torouter/messaging';
-import type { Subscription } from 'nats';
+import { Events, type Subscription } from 'nats';
 
 /** Safety net only: change events keep entries true; the TTL bounds staleness if an event is ever missed. */
 const positiveTtlMs = 60_000;
@@ -57,10 +57,34 @@ export class KeyPolicyCache implements OnModuleInit, OnModuleDestroy {
         onInvalid,
       ),
     );
+    this.watchReconnects().catch((e: unknown) =>
+      this.logger.warn(`stopped watching NATS reconnects: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 
   onModuleDestroy(): void {
     for (const s of this.subscriptions) s.unsubscribe();
+  }
+
+  /**
+   * Change events published while this replica was disconnected from NATS are lost (core NATS is
+   * at-most-once): after a reconnect, nothing cached can be trusted, so everything is dropped.
+   */
+  private async watchReconnects(): Promise<void> {
+    for await (const s of this.events.connection.status()) {
+      if (s.type === Events.Reconnect) {
+        this.logger.warn('NATS reconnected: dropping every cached key policy and account status');
+        this.clear();
+      }
+    }
+  }
+
+  /** Forgets everything (the next request of each key asks keys/auth again). */
+  clear(): void {
+    for (const id of this.inflightKeys.keys()) this.evictedWhileLoading.add(id);
+    for (const id of this.inflightAccounts.keys()) this.evictedWhileLoading.add(id);
+    this.keys.clear();
+    this.accounts.clear();
   }
 
   policy(keyHash: string): Promise<ApiKeyPolicy> {

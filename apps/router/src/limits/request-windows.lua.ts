@@ -1,0 +1,172 @@
+/**
+ * The request windows of one key live in one Redis hash. Per window (field prefix `p`):
+ *   `p:<bucket>` how much was counted in that bucket (requests, or tokens for TPM),
+ *   `p:s` the sum of the live buckets, `p:l` the lowest bucket that may still exist, `p:h` the highest written.
+ * A window of W ms is the sum of the buckets that overlap (now − W, now]; the oldest bucket counts whole until it
+ * has entirely left, so a count leaves the window between W and W + one bucket after it was made (never early).
+ * Expired buckets are subtracted from the running sum as they leave, so a check costs O(1) amortised whatever
+ * the limit; the buckets a window can hold bound its memory. Time comes from Redis `TIME`, so every router
+ * replica shares one clock and one count.
+ */
+
+/**
+ * Shared Lua: expire the buckets of window `p` that left (now − W, now]; returns sum, lo, hi (nil when the
+ * window is empty) and whether the window's meta fields need saving.
+ */
+const expireFn = `
+local function expire(key, p, now, W, B)
+  local cur = math.floor(now / B)
+  local oldest = math.floor((now - W) / B)
+  local meta = redis.call('HMGET', key, p .. ':s', p .. ':l', p .. ':h')
+  local sum = tonumber(meta[1]) or 0
+  local lo = tonumber(meta[2])
+  local hi = tonumber(meta[3])
+  if lo == nil or hi == nil then return 0, cur, nil, false end
+  if lo >= oldest then return sum, lo, hi, false end
+  local stop = math.min(hi, oldest - 1)
+  if stop - lo + 1 > 2 * (math.floor(W / B) + 1) then
+    -- a long gap (a very late correction moved hi far ahead): recount the live buckets from scratch
+    local raw = redis.call('HGETALL', key)
+    local stale = {}
+    sum = 0
+    local prefix = p .. ':'
+    for i = 1, #raw, 2 do
+      local f = raw[i]
+      if string.sub(f, 1, #prefix) == prefix then
+        local b = tonumber(string.sub(f, #prefix + 1))
+        if b then
+          if b < oldest then stale[#stale + 1] = f else sum = sum + tonumber(raw[i + 1]) end
+        end
+      end
+    end
+    for i = 1, #stale, 500 do redis.call('HDEL', key, unpack(stale, i, math.min(i + 499, #stale))) end
+  elseif stop >= lo then
+    local fields = {}
+    for b = lo, stop do fields[#fields + 1] = p .. ':' .. string.format('%d', b) end
+    local vals = redis.call('HMGET', key, unpack(fields))
+    for i = 1, #vals do
+      if vals[i] then sum = sum - tonumber(vals[i]) end
+    end
+    redis.call('HDEL', key, unpack(fields))
+  end
+  if hi < oldest or sum <= 0 then return 0, oldest, nil, true end
+  return sum, oldest, hi, true
+end
+
+local function save(key, p, sum, lo, hi)
+  if hi == nil or sum <= 0 then
+    redis.call('HDEL', key, p .. ':s', p .. ':l', p .. ':h')
+  else
+    redis.call('HSET', key, p .. ':s', sum, p .. ':l', string.format('%d', lo), p .. ':h', string.format('%d', hi))
+  end
+end
+`;
+
+/**
+ * Check-and-count in one step. KEYS[1] = the key's hash. ARGV[1] = '1' count when every window has room,
+ * '0' only read. Then per window: field prefix, limit, window ms, bucket ms, cost.
+ * Returns {admitted (1/0), now ms, wait ms (-1: cost alone exceeds a limit), then per window: prefix,
+ * limit, used (after counting), reset ms (until the window is empty again), bucket counted in}.
+ */
+export const windowsScript = `${expireFn}
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local key = KEYS[1]
+local count = ARGV[1] == '1'
+local n = (#ARGV - 1) / 5
+local windows = {}
+local refused = false
+local wait = 0
+for w = 0, n - 1 do
+  local base = 2 + w * 5
+  local p = ARGV[base]
+  local limit = tonumber(ARGV[base + 1])
+  local W = tonumber(ARGV[base + 2])
+  local B = tonumber(ARGV[base + 3])
+  local cost = tonumber(ARGV[base + 4])
+  local sum, lo, hi, dirty = expire(key, p, now, W, B)
+  if sum + cost > limit then
+    refused = true
+    if cost > limit then
+      wait = -1
+    elseif wait >= 0 and hi ~= nil then
+      -- the first moment enough of the oldest buckets have left
+      local fields = {}
+      for b = lo, hi do fields[#fields + 1] = p .. ':' .. string.format('%d', b) end
+      local vals = redis.call('HMGET', key, unpack(fields))
+      local freed = 0
+      for i = 1, #vals do
+        if vals[i] then freed = freed + tonumber(vals[i]) end
+        if sum - freed + cost <= limit then
+          local until_free = (lo + i) * B + W - now
+          if until_free > wait then wait = until_free end
+          break
+        end
+      end
+    end
+  end
+  windows[w + 1] = { p, limit, W, B, cost, sum, lo, hi, dirty }
+end
+local out = { refused and 0 or 1, now, wait }
+local ttl = 0
+for _, win in ipairs(windows) do
+  local p, limit, W, B, cost, sum, lo, hi, dirty = win[1], win[2], win[3], win[4], win[5], win[6], win[7], win[8], win[9]
+  local cur = math.floor(now / B)
+  if count and not refused and cost > 0 then
+    dirty = true
+    redis.call('HINCRBY', key, p .. ':' .. string.format('%d', cur), cost)
+    sum = sum + cost
+    if hi == nil or cur > hi then hi = cur end
+    if W + B > ttl then ttl = W + B end
+  end
+  if dirty then save(key, p, sum, lo, hi) end
+  local reset = 0
+  if sum > 0 and hi ~= nil then reset = (hi + 1) * B + W - now end
+  table.insert(out, p)
+  table.insert(out, limit)
+  table.insert(out, sum)
+  table.insert(out, reset)
+  table.insert(out, string.format('%d', cur))
+end
+if ttl > 0 and redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return out
+`;
+
+/**
+ * Gives back or adjusts what a request counted. KEYS[1] = the key's hash. ARGV: quadruples of field,
+ * delta, bucket ms, window ms. A bucket still present is adjusted (removed at ≤ 0), and its window's sum
+ * with it. A positive delta for a bucket that already left the window (a long request's actual tokens)
+ * lands in the current bucket; a give-back for a bucket that left is moot.
+ */
+export const adjustScript = `${expireFn}
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local key = KEYS[1]
+for i = 1, #ARGV, 4 do
+  local f = ARGV[i]
+  local d = tonumber(ARGV[i + 1])
+  local B = tonumber(ARGV[i + 2])
+  local W = tonumber(ARGV[i + 3])
+  local p = string.sub(f, 1, string.find(f, ':', 1, true) - 1)
+  local old = tonumber(redis.call('HGET', key, f))
+  if old ~= nil then
+    local change = d
+    if old + d <= 0 then
+      change = -old
+      redis.call('HDEL', key, f)
+    else
+      redis.call('HINCRBY', key, f, d)
+    end
+    local sum = redis.call('HINCRBY', key, p .. ':s', change)
+    if sum <= 0 then redis.call('HDEL', key, p .. ':s', p .. ':l', p .. ':h') end
+  elseif d > 0 and B > 0 then
+    local sum, lo, hi = expire(key, p, now, W, B)
+    local cur = math.floor(now / B)
+    redis.call('HINCRBY', key, p .. ':' .. string.format('%d', cur), d)
+    if hi == nil or cur > hi then hi = cur end
+    save(key, p, sum + d, lo, hi)
+    if redis.call('PTTL', key) < W + B then redis.call('PEXPIRE', key, W + B) end
+  end
+end
+return 1
+`;
