@@ -1,4 +1,5 @@
 import { InitBillingSchema1763870000000 } from './1763870000000-InitSchema';
+import { CreateBilling1763980000000 } from './1763980000000-CreateBilling';
 
 /** In order. A shipped migration is never edited; add a new one. */
-export const billingMigrations = [InitBillingSchema1763870000000];
+export const billingMigrations = [InitBillingSchema1763870000000, CreateBilling1763980000000];
