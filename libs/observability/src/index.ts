@@ -1,3 +1,4 @@
+export * from './gateway-metrics';
 export * from './logger';
 export * from './metrics';
 export * from './request-context';
