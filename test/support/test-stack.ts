@@ -68,6 +68,8 @@ export async function startTestStack(
     PORT: '0',
     HTTP_PORT: '0',
     HOST: '127.0.0.1',
+    // Fresh accounts can call the data plane (pay-as-you-go needs a balance); billing specs set their own.
+    BILLING_SIGNUP_CREDIT_USD: '100',
     ...opts.env,
   };
   await ensureDatabase(env.DATABASE_URL);

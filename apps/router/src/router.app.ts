@@ -10,13 +10,14 @@ import {
   createMetricsRegistry,
   PinoNestLogger,
   REQUEST_ID_HEADER,
-  requestIdFrom,
+  newRequestId,
   runWithRequestId,
 } from '@torouter/observability';
 import { createRedisConnection, type DependencyProbe } from '@torouter/service-runtime';
 import type { Logger } from 'pino';
 import { ChannelEntity } from './catalog/channel.entity';
 import { ModelEntity } from './catalog/model.entity';
+import { registerDataPlaneHttp } from './data-plane/overhead';
 import { buildOpenApiDocument, serveApiDocs } from './docs/swagger';
 import { AllErrorsFilter } from './http/all-errors.filter';
 import { routerMigrations } from './migrations';
@@ -86,8 +87,9 @@ export async function createRouterApp(
     const adapter = new FastifyAdapter({
       bodyLimit: config.MAX_BODY_BYTES,
       trustProxy: trustProxySetting(config.TRUSTED_PROXIES),
-      genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
-        requestIdFrom(req.headers[REQUEST_ID_HEADER]),
+      // Always our own id, never the client's x-request-id: it is the usage event's message id and
+      // settlement's idempotency key, so a reused client id must not make a second request free.
+      genReqId: () => newRequestId(),
       // Upstream streams can run for minutes; the router imposes its own per-channel timeouts instead.
       requestTimeout: 0,
       return503OnClosing: true,
@@ -103,6 +105,8 @@ export async function createRouterApp(
       void reply.header(REQUEST_ID_HEADER, request.id);
       runWithRequestId(String(request.id), done);
     });
+    // …and says how long the gateway itself took; multipart uploads are read raw for the relay.
+    registerDataPlaneHttp(fastify);
     // Nest routes every error through this filter, including Fastify's own (malformed or oversized body,
     // mapped to HttpExceptions by Nest) and unknown routes.
     app.useGlobalFilters(new AllErrorsFilter());

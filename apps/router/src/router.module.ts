@@ -13,10 +13,18 @@ import { DataSource } from 'typeorm';
 import { AccessModule } from './access/access.module';
 import { AdmissionModule } from './admission/admission.module';
 import { CatalogModule } from './catalog/catalog.module';
+import { ChannelsModule } from './channels/channels.module';
+import { AuthFacadeModule } from './control-plane/auth/auth-facade.module';
+import { BillingControlPlaneModule } from './control-plane/billing/billing-control-plane.module';
 import { ControlPlaneAccessModule } from './control-plane/control-plane-access.module';
+import { KeysControlPlaneModule } from './control-plane/keys/keys-control-plane.module';
+import { UsageFacadeModule } from './control-plane/usage/usage-facade.module';
 import { DataPlaneModule } from './data-plane/data-plane.module';
 import { HealthModule } from './health/health.module';
+import { LimitsModule } from './limits/limits.module';
+import { SpendModule } from './spend/spend.module';
 import { REDIS } from './tokens';
+import { UsageEventsModule } from './usage-events/usage-events.module';
 
 export interface RouterConnections {
   config: RouterConfig;
@@ -51,10 +59,18 @@ export class RouterModule {
     const features = [
       AccessModule,
       AdmissionModule,
+      AuthFacadeModule,
+      BillingControlPlaneModule,
       CatalogModule,
+      ChannelsModule,
       ControlPlaneAccessModule,
       DataPlaneModule,
       HealthModule,
+      KeysControlPlaneModule,
+      LimitsModule,
+      SpendModule,
+      UsageEventsModule,
+      UsageFacadeModule,
     ];
     return {
       module: RouterModule,

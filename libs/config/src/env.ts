@@ -64,6 +64,15 @@ export const routerEnvSchema = sharedEnvSchema.extend({
     .int()
     .min(1024)
     .default(10 * 1024 * 1024),
+  /** Channel cool-down after repeated failures: base × 2^streak, capped at the max (ms). */
+  ROUTER_CHANNEL_COOLDOWN_BASE_MS: z.coerce.number().int().min(1).default(5_000),
+  ROUTER_CHANNEL_COOLDOWN_MAX_MS: z.coerce.number().int().min(1).default(300_000),
+  /** Consecutive failures (5xx, timeouts, connect errors) before a channel cools down. */
+  ROUTER_CHANNEL_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(3),
+  /** How often each router sends its batched API-key "last used" times and IPs to keys (ms). */
+  ROUTER_KEY_LAST_USED_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** Most channels one request may try (failover never repeats a channel). */
+  ROUTER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
 });
 export type RouterConfig = z.infer<typeof routerEnvSchema>;
 
@@ -74,6 +83,27 @@ export const authEnvSchema = internalServiceEnvSchema.extend({
     .default(''),
   SMTP_FROM: z.string().default('ToRouter <no-reply@torouter.local>'),
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:8080'),
+  /** Comma-separated domains sign-up accepts (e.g. `example.com,company.org`); empty = any. */
+  ALLOWED_EMAIL_DOMAINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(/[\s,]+/)
+        .map((d) => d.trim().toLowerCase().replace(/^@/, ''))
+        .filter(Boolean),
+    )
+    .refine((ds) => ds.every((d) => /^[a-z0-9.-]+\.[a-z0-9-]+$/.test(d)), 'comma-separated domain names'),
+  /** Minimum password length; 6 per the product, configurable upward only. */
+  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(6).max(128).default(6),
+  /** Failed sign-ins (and wrong passwords/codes on account routes) allowed per account / per IP per window. */
+  AUTH_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+  AUTH_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** Verification/reset/code emails: at most one per address per cooldown; per-IP requests per hour. */
+  AUTH_EMAIL_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(60),
+  AUTH_EMAIL_REQUESTS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  AUTH_SIGNUPS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).default(30),
 });
 export type AuthConfig = z.infer<typeof authEnvSchema>;
 
@@ -84,10 +114,28 @@ export const billingEnvSchema = internalServiceEnvSchema.extend({
   STRIPE_SECRET_KEY: z.string().default(''),
   STRIPE_WEBHOOK_SECRET: z.string().default(''),
   STRIPE_API_BASE: z.string().url().default('https://api.stripe.com'),
+  /** Where Stripe Checkout sends the customer back (`/payment/result`, `/purchase`). */
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:8080'),
+  /** Custom top-up bounds in USD (the presets 10 … 5000 must lie inside them). */
+  BILLING_TOPUP_MIN_USD: z.coerce.number().positive().default(5),
+  BILLING_TOPUP_MAX_USD: z.coerce.number().positive().default(10_000),
+  /** Credit every new account receives once (trial credit); 0 = none. */
+  BILLING_SIGNUP_CREDIT_USD: z.coerce.number().min(0).default(0),
+  /** Settlement jobs one billing process runs at once; 0 = this process only enqueues (no worker). */
+  BILLING_SETTLEMENT_CONCURRENCY: z.coerce.number().int().min(0).max(256).default(8),
+  /** A settlement job whose worker stops renewing its lock for this long is rerun by another worker. */
+  BILLING_SETTLEMENT_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** How often due subscriptions are renewed, cancelled or expired (and overdue checkouts asked of Stripe). */
+  BILLING_RENEWAL_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
 });
 export type BillingConfig = z.infer<typeof billingEnvSchema>;
 
-export const usageEnvSchema = internalServiceEnvSchema;
+export const usageEnvSchema = internalServiceEnvSchema.extend({
+  /** Raw request-log rows are dropped (by monthly partition) once entirely older than this; daily rollups stay. */
+  USAGE_RETENTION_DAYS: z.coerce.number().int().min(31).max(36_500).default(400),
+  /** How often the partition job runs (creates next months' partitions, drops expired ones). */
+  USAGE_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
+});
 export type UsageConfig = z.infer<typeof usageEnvSchema>;
 
 /**

@@ -32,6 +32,14 @@ export const ErrorCodes = {
   UNAUTHORIZED: 'unauthorized',
   FORBIDDEN: 'forbidden',
   RATE_LIMITED: 'rate_limited',
+  // accounts (auth)
+  EMAIL_TAKEN: 'email_taken',
+  INVALID_TOKEN: 'invalid_token',
+  INVALID_CREDENTIALS: 'invalid_credentials',
+  TOTP_REQUIRED: 'totp_required',
+  INVALID_TOTP: 'invalid_totp',
+  EMAIL_NOT_VERIFIED: 'email_not_verified',
+  ACCOUNT_SUSPENDED: 'account_suspended',
   // infrastructure
   SERVICE_UNAVAILABLE: 'service_unavailable',
   INTERNAL_ERROR: 'internal_error',
@@ -67,6 +75,13 @@ export const ErrorStatus: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   rate_limited: 429,
+  email_taken: 409,
+  invalid_token: 400,
+  invalid_credentials: 401,
+  totp_required: 401,
+  invalid_totp: 401,
+  email_not_verified: 403,
+  account_suspended: 403,
   service_unavailable: 503,
   internal_error: 500,
 };

@@ -6,3 +6,4 @@ export * from './keys.contract';
 export * from './messages';
 export * from './router.contract';
 export * from './subjects';
+export * from './usage.contract';

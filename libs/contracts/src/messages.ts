@@ -1,8 +1,9 @@
 import type { AuthEventContracts, AuthRpcContracts } from './auth.contract';
-import type { BillingRpcContracts } from './billing.contract';
+import type { BillingEventContracts, BillingRpcContracts } from './billing.contract';
 import type { HealthRpcContracts } from './health.contract';
 import type { KeysEventContracts, KeysRpcContracts } from './keys.contract';
 import type { RouterEventContracts } from './router.contract';
+import type { UsageRpcContracts } from './usage.contract';
 
 /**
  * Every request/reply subject mapped to its request payload and response type, and every event subject to
@@ -11,8 +12,9 @@ import type { RouterEventContracts } from './router.contract';
  * `<service>.contract.ts` and its interface here.
  */
 export interface RpcContracts
-  extends HealthRpcContracts, AuthRpcContracts, KeysRpcContracts, BillingRpcContracts {}
+  extends HealthRpcContracts, AuthRpcContracts, KeysRpcContracts, BillingRpcContracts, UsageRpcContracts {}
 export type RpcSubject = keyof RpcContracts;
 
-export interface EventContracts extends AuthEventContracts, KeysEventContracts, RouterEventContracts {}
+export interface EventContracts
+  extends AuthEventContracts, KeysEventContracts, RouterEventContracts, BillingEventContracts {}
 export type EventSubject = keyof EventContracts;

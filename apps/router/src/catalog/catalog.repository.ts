@@ -18,12 +18,26 @@ export class CatalogRepository {
     return this.channels.find({ order: { priority: 'ASC', name: 'ASC' } });
   }
 
-  listModels(): Promise<ModelEntity[]> {
-    return this.models.find({ order: { id: 'ASC' } });
+  /** With the encrypted credentials, for the in-memory catalog only (they never leave the router). */
+  listChannelsWithCredentials(): Promise<ChannelEntity[]> {
+    return this.channels
+      .createQueryBuilder('c')
+      .addSelect('c.credentialsEncrypted')
+      .orderBy('c.priority', 'ASC')
+      .addOrderBy('c.name', 'ASC')
+      .getMany();
   }
 
-  async upsertModels(models: Array<Partial<ModelEntity> & Pick<ModelEntity, 'id'>>): Promise<void> {
-    await this.models.upsert(models, ['id']);
+  findChannel(id: string): Promise<ChannelEntity | null> {
+    return this.channels.findOneBy({ id });
+  }
+
+  findChannelWithCredentials(id: string): Promise<ChannelEntity | null> {
+    return this.channels
+      .createQueryBuilder('c')
+      .addSelect('c.credentialsEncrypted')
+      .where('c.id = :id', { id })
+      .getOne();
   }
 
   async channelExists(name: string): Promise<boolean> {
@@ -32,5 +46,37 @@ export class CatalogRepository {
 
   async insertChannel(fields: Partial<ChannelEntity>): Promise<ChannelEntity> {
     return this.channels.save(this.channels.create(fields));
+  }
+
+  async updateChannel(id: string, fields: Partial<ChannelEntity>): Promise<void> {
+    await this.channels.update({ id }, fields);
+  }
+
+  async deleteChannel(id: string): Promise<boolean> {
+    return ((await this.channels.delete({ id })).affected ?? 0) > 0;
+  }
+
+  listModels(): Promise<ModelEntity[]> {
+    return this.models.find({ order: { id: 'ASC' } });
+  }
+
+  findModel(id: string): Promise<ModelEntity | null> {
+    return this.models.findOneBy({ id });
+  }
+
+  async upsertModels(models: Array<Partial<ModelEntity> & Pick<ModelEntity, 'id'>>): Promise<void> {
+    await this.models.upsert(models, ['id']);
+  }
+
+  async insertModel(fields: Partial<ModelEntity>): Promise<ModelEntity> {
+    return this.models.save(this.models.create(fields));
+  }
+
+  async updateModel(id: string, fields: Partial<ModelEntity>): Promise<void> {
+    await this.models.update({ id }, fields);
+  }
+
+  async deleteModel(id: string): Promise<boolean> {
+    return ((await this.models.delete({ id })).affected ?? 0) > 0;
   }
 }

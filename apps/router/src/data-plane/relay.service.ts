@@ -1,162 +1,298 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { RouterConfig } from '@torouter/config';
 import { DomainError, ErrorCodes } from '@torouter/contracts';
-import { microToUsd } from '@torouter/money';
+import { applyMultiplierBp } from '@torouter/money';
+import { APP_CONFIG } from '@torouter/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessService, type Caller } from '../access/access.service';
 import { AdmissionPipeline, type Admission } from '../admission/admission.pipeline';
+import type { AdmissionContext, AdmissionOutcome } from '../admission/admission.types';
 import { CatalogCache } from '../catalog/catalog.cache';
 import type { ModelEntity } from '../catalog/model.entity';
-import {
-  DemoProvider,
-  totalInputTokens,
-  wireAdapters,
-  type CanonicalRequest,
-  type CanonicalUsage,
-  type DecodeContext,
-  type WireFormat,
-} from '../relay';
-import { priceUsage } from './pricing';
+import { ChannelHealth } from '../channels/channel-health';
+import { ChannelRuntimes, type RuntimeChannel } from '../channels/channel-runtimes';
+import { channelTypes, channelTypeSpecs, type UpstreamWire } from '../channels/channel-types';
+import { sendError } from '../http/error-responder';
+import { totalInputTokens, wireAdapters, type CanonicalRequest, type DecodeContext, type WireFormat } from '../relay';
+import { RequestPlan } from '../spend/request-plan';
+import { UsageEventsPublisher } from '../usage-events/usage-events.publisher';
+import { ChatRelay } from './chat-relay';
+import { Exchange, type AttemptFailure, type AttemptResult, type ResolvedModel } from './exchange';
+import { toGatewayError } from './gateway-errors';
+import { OVERHEAD_HEADER } from './overhead';
 
 const thinkingSuffix = '-thinking';
 
+/** What a non-chat endpoint needs from the relay: who may serve it and how one attempt runs. */
+export interface EndpointJob {
+  surface: WireFormat;
+  /** A canonical view of the request: model, stream flag, and the text input for token estimates. */
+  canonical: CanonicalRequest;
+  body: Record<string, unknown>;
+  /** Channel wire formats that can serve this endpoint. */
+  wires: ReadonlySet<UpstreamWire>;
+  attempt(ex: Exchange, channel: RuntimeChannel): Promise<AttemptResult>;
+  /** Worst-case output for admission (defaults to the request's max tokens or the model's limit). */
+  maxOutputTokens?: number;
+}
+
 /**
  * One proxied request, end to end: authenticate, decode the caller's format once, resolve the model,
- * pick a channel, answer in the caller's format (JSON or SSE).
+ * admit (limits, spend), then try channels in routing order until one answers — relaying the answer in
+ * the caller's format as it arrives — and finally settle the admission and publish exactly one usage
+ * record. Chat goes through `ChatRelay`; the other endpoints bring their own attempt.
  */
 @Injectable()
 export class RelayService {
+  private readonly logger = new Logger(RelayService.name);
+  private readonly maxAttempts: number;
+
   constructor(
     private readonly access: AccessService,
     private readonly catalog: CatalogCache,
-    private readonly demo: DemoProvider,
     private readonly admission: AdmissionPipeline,
-  ) {}
+    private readonly health: ChannelHealth,
+    private readonly runtimes: ChannelRuntimes,
+    private readonly usageEvents: UsageEventsPublisher,
+    private readonly plans: RequestPlan,
+    private readonly chat: ChatRelay,
+    @Inject(APP_CONFIG) config: RouterConfig,
+  ) {
+    this.maxAttempts = config.ROUTER_MAX_ATTEMPTS;
+  }
 
-  async relay(
-    surface: WireFormat,
-    request: FastifyRequest,
-    reply: FastifyReply,
-    ctx: DecodeContext = {},
-  ): Promise<void> {
-    const caller = await this.access.authenticate(
+  /** The caller behind the request's credential (every state check of DECISIONS.md's order passed). */
+  authenticate(surface: WireFormat, request: FastifyRequest): Promise<Caller> {
+    return this.access.authenticate(
       { headers: request.headers, query: request.query as Record<string, unknown> },
       { allowQueryKey: surface === 'gemini' },
     );
-    const adapter = wireAdapters[surface];
-    const canonical = adapter.decodeRequest(request.body, ctx);
-    const model = this.resolveModel(canonical);
-    const admission = await this.admission.admit({
+  }
+
+  /** A chat request on any surface (OpenAI chat completions, Anthropic messages, Gemini generateContent). */
+  async relay(surface: WireFormat, request: FastifyRequest, reply: FastifyReply, ctx: DecodeContext = {}): Promise<void> {
+    const caller = await this.authenticate(surface, request);
+    const canonical = wireAdapters[surface].decodeRequest(request.body, ctx);
+    await this.run(caller, request, reply, {
+      surface,
+      canonical,
+      body: (request.body ?? {}) as Record<string, unknown>,
+      wires: chatWires,
+      attempt: (ex, channel) => this.chat.attempt(ex, channel),
+    });
+  }
+
+  /** A non-chat endpoint (embeddings, images, audio, rerank, responses): same admission, routing and usage. */
+  async relayEndpoint(caller: Caller, request: FastifyRequest, reply: FastifyReply, job: EndpointJob): Promise<void> {
+    await this.run(caller, request, reply, job);
+  }
+
+  private async run(caller: Caller, request: FastifyRequest, reply: FastifyReply, job: EndpointJob): Promise<void> {
+    const { canonical } = job;
+    const target = this.resolveModel(canonical);
+    const admissionContext: AdmissionContext = {
       requestId: String(request.id),
       caller,
-      surface,
-      model,
-      requestedModel: canonical.model,
+      surface: job.surface,
+      model: target.model,
+      requestedModel: target.requested,
       clientIp: request.ip,
       stream: canonical.stream,
       estimatedInputTokens: estimateInputTokens(canonical),
-      maxOutputTokens: canonical.maxTokens ?? model.maxOutputTokens ?? 4096,
-    });
+      maxOutputTokens: job.maxOutputTokens ?? canonical.maxTokens ?? target.model.maxOutputTokens ?? 4096,
+    };
+    const admission = await this.admission.admit(admissionContext);
     void reply.headers(admission.headers);
+    const ex = new Exchange(job.surface, endpointOf(request.url), request, reply, caller, canonical, job.body, target);
+    const onClose = () => {
+      if (!reply.raw.writableFinished) ex.client.abort();
+    };
+    reply.raw.once('close', onClose);
     try {
-      await this.answer(surface, canonical, model, caller, reply, admission);
+      await this.applyPlan(ex, admissionContext);
+      await this.execute(ex, job);
     } catch (e) {
-      await admission.finish({ kind: 'failed', costMicroUsd: 0, inputTokens: 0, outputTokens: 0 });
-      throw e;
+      this.answerError(ex, e);
+    } finally {
+      reply.raw.off('close', onClose);
+      await this.settle(ex, admission);
     }
   }
 
-  private async answer(
-    surface: WireFormat,
-    canonical: CanonicalRequest,
-    model: ModelEntity,
-    caller: Caller,
-    reply: FastifyReply,
-    admission: Admission,
-  ): Promise<void> {
-    const adapter = wireAdapters[surface];
-    const channel = this.catalog.candidates(model.id)[0];
-    if (!channel) {
-      throw new DomainError(
-        ErrorCodes.UPSTREAM_UNAVAILABLE,
-        `no channel is available for model ${model.id} right now`,
-        undefined,
-        503,
-      );
-    }
-    this.catalog.markPicked(channel.id);
-    if (channel.type !== 'demo') {
-      // Real provider channels are served by the upstream proxy (router data-plane issue); until then a
-      // non-demo channel is reported as unavailable rather than answered with made-up content.
-      throw new DomainError(
-        ErrorCodes.UPSTREAM_UNAVAILABLE,
-        'Service temporarily unavailable',
-        { channelType: channel.type },
-        503,
-      );
-    }
-    if (canonical.stream) {
-      const usage = await this.streamDemo(surface, canonical, model, caller, reply);
-      await admission.finish(outcomeOf(usage, model));
-    } else {
-      const res = this.demo.complete(canonical);
-      const cost = priceUsage(res.usage, model);
-      const body = adapter.encodeResponse({ ...res, model: canonical.model }, { costUsd: microToUsd(cost) });
-      void reply.status(200).type('application/json').send(body);
-      await admission.finish(outcomeOf(res.usage, model));
+  /** The plan billing resolved during admission (shared per request, no extra lookup): channels and price. */
+  private async applyPlan(ex: Exchange, ctx: AdmissionContext): Promise<void> {
+    ex.planId = ex.caller.planId;
+    try {
+      const plan = await this.plans.of(ctx);
+      ex.planId = plan.id;
+      ex.multiplierBp = plan.priceMultiplierBp;
+    } catch (e) {
+      this.logger.warn(`the request's plan is unknown, list prices apply: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
   /** The catalog entry for the requested model; `-thinking` selects the base model with reasoning on. */
-  private resolveModel(req: CanonicalRequest): ModelEntity {
-    let id = req.model;
-    if (id.endsWith(thinkingSuffix)) {
+  resolveModel(req: CanonicalRequest): ResolvedModel {
+    const requested = req.model;
+    let id = requested;
+    let thinking = false;
+    if (id.endsWith(thinkingSuffix) && !this.catalog.model(id)) {
       id = id.slice(0, -thinkingSuffix.length);
+      thinking = true;
       req.reasoning = { ...req.reasoning, enabled: true };
     }
-    const model = this.catalog.model(id);
-    if (!model) throw new DomainError(ErrorCodes.MODEL_NOT_FOUND, `model ${req.model} is not in the catalog`);
-    return model;
+    let model = this.catalog.model(id);
+    let vendorPrefixed: string | undefined;
+    const slash = id.indexOf('/');
+    if (slash > 0) {
+      vendorPrefixed = id;
+      model ??= this.catalog.model(id.slice(slash + 1));
+    }
+    if (!model) throw new DomainError(ErrorCodes.MODEL_NOT_FOUND, `model ${requested} is not in the catalog`);
+    return { model, requested, thinking, vendorPrefixed };
   }
 
-  private async streamDemo(
-    surface: WireFormat,
-    req: CanonicalRequest,
-    model: ModelEntity,
-    _caller: Caller,
-    reply: FastifyReply,
-  ): Promise<CanonicalUsage | undefined> {
-    const encoder = wireAdapters[surface].createStreamEncoder(req, { model: req.model });
-    const raw = reply.raw;
-    reply.hijack();
-    raw.writeHead(200, {
-      ...(reply.getHeaders() as Record<string, string>),
-      'content-type': encoder.contentType,
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    let usage: CanonicalUsage | undefined;
-    for await (const ev of this.demo.stream(req)) {
-      if (raw.destroyed) return usage; // the client left: stop producing
-      if (ev.type === 'usage') usage = ev.usage;
-      const text = encoder.encode(ev);
-      if (text) raw.write(text);
+  private async execute(ex: Exchange, job: EndpointJob): Promise<void> {
+    const tried = new Set<string>();
+    const types = ex.target.vendorPrefixed ? vendorPrefixTypes : typesOf(job.wires);
+    let last: AttemptFailure | undefined;
+    for (let i = 0; i < this.maxAttempts; i++) {
+      const [entity] = this.catalog.candidates(ex.target.model.id, {
+        exclude: tried,
+        planId: ex.planId,
+        types,
+        available: (id) => this.health.isAvailable(id),
+      });
+      if (!entity) break;
+      tried.add(entity.id);
+      this.catalog.markPicked(entity.id);
+      const result = await job.attempt(ex, this.runtimes.get(entity));
+      if (result.kind === 'answered') return;
+      last = result.failure;
+      if (ex.clientGone) return ex.cancelled();
     }
-    raw.end(encoder.end({ usage, costUsd: usage ? microToUsd(priceUsage(usage, model)) : undefined }));
-    return usage;
+    if (!last) {
+      throw new DomainError(
+        ErrorCodes.UPSTREAM_UNAVAILABLE,
+        'Service temporarily unavailable',
+        { reason: `no channel is available for model ${ex.target.model.id} right now` },
+        503,
+      );
+    }
+    if (last.kind === 'unsupported' && last.error && ex.attempts.every((a) => a.outcome === 'unsupported')) {
+      throw last.error;
+    }
+    if (last.kind === 'timeout') {
+      throw new DomainError(ErrorCodes.UPSTREAM_TIMEOUT, 'The upstream provider did not answer in time');
+    }
+    throw new DomainError(ErrorCodes.UPSTREAM_UNAVAILABLE, 'Service temporarily unavailable', undefined, 502);
+  }
+
+  /** An error after admission: answered here (not rethrown) so the usage record knows the status. */
+  private answerError(ex: Exchange, e: unknown): void {
+    const err = toGatewayError(e, String(ex.request.id));
+    if (ex.status !== 'cancelled') {
+      ex.status = 'error';
+      ex.httpStatus = err.status;
+      ex.errorCode = err.code;
+    }
+    if (ex.committed || ex.reply.sent || ex.reply.raw.headersSent) {
+      if (err.internal) this.logger.error({ err: e }, 'the answer failed after its first byte');
+      if (!ex.reply.raw.writableEnded) ex.reply.raw.destroy();
+      return;
+    }
+    if (ex.clientGone) return;
+    void ex.reply.header(OVERHEAD_HEADER, String(ex.overheadMs()));
+    sendError(ex.request, ex.reply, e);
+  }
+
+  /** Settles the admission with the exact cost and publishes the one usage record of the request. */
+  private async settle(ex: Exchange, admission: Admission): Promise<void> {
+    const finishedAt = new Date();
+    const { usage, source } = ex.meter.result();
+    const model = ex.target.model;
+    const listCost = ex.settledListCostMicroUsd();
+    const outcome: AdmissionOutcome = {
+      kind: ex.status === 'error' ? 'failed' : 'completed',
+      // List price: the spend step applies the plan's multiplier itself when it settles its hold.
+      costMicroUsd: listCost,
+      inputTokens: totalInputTokens(usage),
+      outputTokens: usage.outputTokens,
+    };
+    try {
+      await admission.finish(outcome);
+    } catch (e) {
+      this.logger.error(`settling the admission failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.usageEvents.publish({
+      requestId: String(ex.request.id),
+      accountId: ex.caller.accountId,
+      keyId: ex.caller.keyId,
+      keyName: ex.caller.keyName,
+      planId: ex.planId,
+      requestedModel: ex.target.requested,
+      model: model.id,
+      channelId: ex.channel?.id ?? null,
+      channelName: ex.channel?.name ?? null,
+      attempts: ex.attempts
+        .filter((a) => a.outcome !== 'unsupported')
+        .map((a) => ({ channelId: a.channelId, channelName: a.channelName, outcome: a.outcome, httpStatus: a.httpStatus })),
+      surface: ex.surface,
+      endpoint: ex.endpoint,
+      stream: ex.canonical.stream,
+      status: ex.status,
+      httpStatus: ex.httpStatus,
+      errorCode: ex.status === 'success' ? null : ex.errorCode,
+      usageSource: source,
+      inputTokens: usage.inputTokens,
+      cacheReadTokens: usage.cacheReadTokens,
+      cacheWrite5mTokens: usage.cacheWrite5mTokens,
+      cacheWrite1hTokens: usage.cacheWrite1hTokens,
+      outputTokens: usage.outputTokens,
+      reasoningTokens: usage.reasoningTokens,
+      costMicroUsd: applyMultiplierBp(listCost, ex.multiplierBp),
+      price: priceSnapshot(model, ex.multiplierBp),
+      reservationId: null,
+      reservedMicroUsd: 0,
+      startedAt: ex.startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      latencyMs: Math.max(0, finishedAt.getTime() - ex.startedAt.getTime()),
+      ttftMs: ex.ttftMs,
+      clientIp: ex.request.ip,
+    });
   }
 }
 
-function outcomeOf(usage: CanonicalUsage | undefined, model: ModelEntity) {
+/** Chat reaches every kind of channel. */
+const chatWires: ReadonlySet<UpstreamWire> = new Set(['openai', 'anthropic', 'gemini', 'bedrock', 'replicate', 'demo']);
+
+const vendorPrefixTypes: ReadonlySet<string> = new Set(channelTypes.filter((t) => channelTypeSpecs[t].vendorPrefixedModels));
+
+function typesOf(wires: ReadonlySet<UpstreamWire>): ReadonlySet<string> | undefined {
+  if (wires === chatWires) return undefined;
+  return new Set(channelTypes.filter((t) => wires.has(channelTypeSpecs[t].wire)));
+}
+
+/** `/api/v1/chat/completions?x` → `/v1/chat/completions`. */
+export function endpointOf(url: string): string {
+  const path = url.split('?')[0];
+  return path.startsWith('/api/') ? path.slice(4) : path;
+}
+
+function priceSnapshot(model: ModelEntity, multiplierBp: number) {
+  const input = model.inputMicroUsdPerMTok;
   return {
-    kind: 'completed' as const,
-    costMicroUsd: usage ? priceUsage(usage, model) : 0,
-    inputTokens: usage ? totalInputTokens(usage) : 0,
-    outputTokens: usage?.outputTokens ?? 0,
+    input,
+    output: model.outputMicroUsdPerMTok,
+    cacheRead: model.cacheReadMicroUsdPerMTok ?? input,
+    cacheWrite5m: model.cacheWrite5mMicroUsdPerMTok ?? input,
+    cacheWrite1h: model.cacheWrite1hMicroUsdPerMTok ?? input,
+    perRequest: model.perRequestMicroUsd ?? 0,
+    multiplierBp,
   };
 }
 
-/** A cheap upper-bound guess (~4 characters a token) until the tokenizer-based count replaces it. */
+/** A cheap upper-bound guess (~4 characters a token) for admission; the exact count comes from upstream. */
 function estimateInputTokens(req: CanonicalRequest): number {
   let chars = req.system?.length ?? 0;
   for (const m of req.messages) for (const p of m.content) if (p.type === 'text') chars += p.text.length;

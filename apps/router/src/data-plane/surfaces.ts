@@ -12,8 +12,19 @@ export function surfaceForUrl(url: string): WireFormat {
   return 'openai';
 }
 
-/** Data-plane paths live under /v1, /v1beta and their /api aliases; everything else under /api/v1 is the control plane. */
+/** The resources of the OpenAI/Anthropic surfaces; under /api/v1 everything else is the control plane. */
+const DATA_PLANE_V1 =
+  /^\/v1\/(chat\/completions|completions|responses|embeddings|images|audio|rerank|models|messages)(\/|\?|$)/;
+
+/**
+ * Data-plane paths live under /v1, /v1beta and their /api aliases. Under /api/v1 only the data-plane
+ * resources count (`/api/v1/chat/completions`, `/api/v1/models`…): `/api/v1/admin/…`, `/api/v1/keys`… are
+ * the control plane and answer in its envelope.
+ */
 export function isDataPlaneUrl(url: string): boolean {
-  const path = url.startsWith('/api/') ? url.slice(4) : url;
-  return path.startsWith('/v1/') || path.startsWith('/v1beta/') || path === '/v1' || path === '/v1beta';
+  if (url.startsWith('/api/')) {
+    const path = url.slice(4);
+    return path.startsWith('/v1beta/') || path === '/v1beta' || DATA_PLANE_V1.test(path);
+  }
+  return url.startsWith('/v1/') || url.startsWith('/v1beta/') || url === '/v1' || url === '/v1beta';
 }

@@ -20,3 +20,12 @@ export const wireAdapters: Readonly<Record<WireFormat, WireAdapter>> = {
   anthropic: anthropicMessagesAdapter,
   gemini: geminiAdapter,
 };
+export {
+  addCostToResponse,
+  RawSseSplitter,
+  relayPassThroughEvent,
+  type PassThroughOptions,
+  type RawSseEvent,
+} from './passthrough';
+export { countRequestTokens, countTextTokens } from './tokenizer';
+export { codecOfWireAdapter, type UpstreamByteStreamDecoder, type UpstreamCodec } from './upstream-codec';

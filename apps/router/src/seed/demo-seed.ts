@@ -72,6 +72,13 @@ export async function seedDemo(config: RouterConfig, opts: { createKey: boolean 
         password = undefined;
       }
     }
+    // Pay-as-you-go needs a balance: the demo account gets some credit, once (the key makes reruns no-ops).
+    await rpc.send(Subjects.billingCreditCreate, {
+      accountId: account.id,
+      amountUsd: 5,
+      note: 'demo credit',
+      idempotencyKey: `demo-seed:${account.id}`,
+    });
     const result: DemoSeedResult = {
       catalogSeeded,
       account: { id: account.id, email: account.email, password, created },

@@ -1,8 +1,10 @@
 // Fake upstream LLM providers for router tests: real HTTP servers on 127.0.0.1 speaking each
 // provider's wire format, recording every request. See README.md in this folder for the switches.
 import { anthropicAdapter } from './anthropic';
+import { bedrockAdapter } from './bedrock';
 import { geminiAdapter } from './gemini';
 import { openaiAdapter } from './openai';
+import { replicateAdapter } from './replicate';
 import { startServer, type ProviderAdapter } from './server';
 import type { FakeBehavior, FakeProvider, FakeUpstream } from './types';
 
@@ -17,11 +19,15 @@ export type {
 } from './types';
 export { parseSse, type SseEvent } from './sse';
 export { embeddingVector } from './openai';
+export { bedrockExceptionName, bedrockFrame, decodeBedrockFrames } from './bedrock';
+export { FAKE_PNG_BASE64, fakeSpeechBytes } from './openai-more';
 
 const ADAPTERS: Record<FakeProvider, ProviderAdapter> = {
   openai: openaiAdapter,
   anthropic: anthropicAdapter,
   gemini: geminiAdapter,
+  bedrock: bedrockAdapter,
+  replicate: replicateAdapter,
 };
 
 /** Starts a fake `provider` API on a random 127.0.0.1 port. Always `close()` it (e.g. in afterAll). */
@@ -35,3 +41,7 @@ export const startFakeAnthropic = (behavior?: FakeBehavior): Promise<FakeUpstrea
   startFakeUpstream('anthropic', behavior);
 export const startFakeGemini = (behavior?: FakeBehavior): Promise<FakeUpstream> =>
   startFakeUpstream('gemini', behavior);
+export const startFakeBedrock = (behavior?: FakeBehavior): Promise<FakeUpstream> =>
+  startFakeUpstream('bedrock', behavior);
+export const startFakeReplicate = (behavior?: FakeBehavior): Promise<FakeUpstream> =>
+  startFakeUpstream('replicate', behavior);

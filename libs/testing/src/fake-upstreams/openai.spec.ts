@@ -270,11 +270,11 @@ describe('fake OpenAI upstream', () => {
   });
 
   it('answers unknown paths and invalid bodies in the OpenAI error format', async () => {
-    const missing = await post(`${fake.baseUrl}/responses`, {}, AUTH);
+    const missing = await post(`${fake.baseUrl}/assistants`, {}, AUTH);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({
       error: {
-        message: 'Invalid URL (POST /v1/responses)',
+        message: 'Invalid URL (POST /v1/assistants)',
         type: 'invalid_request_error',
         param: null,
         code: null,
@@ -285,6 +285,6 @@ describe('fake OpenAI upstream', () => {
     expect(await invalid.json()).toMatchObject({
       error: { type: 'invalid_request_error', code: 'missing_required_parameter' },
     });
-    expect(fake.requests.map((r) => r.path)).toEqual(['/v1/responses', '/v1/chat/completions']);
+    expect(fake.requests.map((r) => r.path)).toEqual(['/v1/assistants', '/v1/chat/completions']);
   });
 });

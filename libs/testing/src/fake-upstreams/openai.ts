@@ -4,6 +4,7 @@
 import { asRecord, headerValue, sendJson } from './http';
 import { collectText, lastUserText, planReply, splitText, type ReplyPlan } from './reply';
 import type { HandlerContext, ProviderAdapter } from './server';
+import { openaiMoreRoutes } from './openai-more';
 import { SseWriter } from './sse';
 import type { FakeUsage } from './types';
 
@@ -26,6 +27,7 @@ export const openaiAdapter: ProviderAdapter = {
     },
     { method: 'POST', pattern: /^\/v1\/embeddings$/, handle: embeddings },
     { method: 'GET', pattern: /^\/v1\/models$/, handle: listModels },
+    ...openaiMoreRoutes,
   ],
   authError(req) {
     const auth = headerValue(req.headers, 'authorization') ?? '';

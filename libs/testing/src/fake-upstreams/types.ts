@@ -1,6 +1,6 @@
 // Public types of the fake upstream servers. Router tests import these through index.ts.
 
-export type FakeProvider = 'openai' | 'anthropic' | 'gemini';
+export type FakeProvider = 'openai' | 'anthropic' | 'gemini' | 'bedrock' | 'replicate';
 
 /** One request exactly as it reached the fake, captured before any behavior is applied. */
 export interface RecordedRequest {
@@ -71,7 +71,10 @@ export interface FakeUpstream {
   provider: FakeProvider;
   /** `http://127.0.0.1:PORT`, the host root. */
   url: string;
-  /** What the provider's SDK takes as base URL: OpenAI `${url}/v1`, Anthropic and Gemini `${url}`. */
+  /**
+   * What the provider's SDK takes as base URL: OpenAI `${url}/v1`, Anthropic, Gemini and Bedrock `${url}`,
+   * Replicate `${url}/v1`.
+   */
   baseUrl: string;
   /** Every request received since start or the last reset(), oldest first. */
   requests: RecordedRequest[];

@@ -497,7 +497,7 @@ describe('OpenAI Chat Completions adapter', () => {
         max_tokens: 9,
       });
       expect(openai.encodeUpstreamRequest(req, 'gpt-4o-2024-08-06')).toEqual({
-        path: '/v1/chat/completions',
+        path: '/chat/completions',
         body: {
           model: 'gpt-4o-2024-08-06',
           messages: [{ role: 'user', content: 'hi' }],

@@ -310,7 +310,8 @@ export function encodeOpenAiUpstreamRequest(req: CanonicalRequest, upstreamModel
   if (req.responseFormat) body.response_format = encodeResponseFormat(req.responseFormat);
   // Sent only when reasoning is asked for: non-reasoning models reject the parameter, even as "none".
   if (req.reasoning?.enabled) body.reasoning_effort = reasoningEffort(req.reasoning);
-  return { path: '/v1/chat/completions', body };
+  // Relative to an OpenAI-style base URL, which ends in /v1 (https://api.openai.com/v1).
+  return { path: '/chat/completions', body };
 }
 
 function encodeFunctionTool(tool: CanonicalTool): Json {

@@ -70,11 +70,16 @@ export interface StreamEncoder {
 }
 
 export interface UpstreamRequest {
-  /** Path relative to the channel's base URL, with query string if any. */
+  /**
+   * Path relative to the channel's base URL (as the provider's SDK takes it: OpenAI-style ending in /v1,
+   * Anthropic and Gemini the host root), with query string if any.
+   */
   path: string;
   body: Record<string, unknown>;
   /** Format-specific headers (never credentials: the channel layer adds those). */
   headers?: Record<string, string>;
+  /** A body sent as is instead of `body` as JSON (multipart uploads), with its content type. */
+  rawBody?: { data: Buffer; contentType: string };
 }
 
 export interface UpstreamStreamDecoder {

@@ -1,0 +1,59 @@
+// Local token counting, for the answers an upstream did not report usage for (a stream cut short, a
+// provider that sends none): never bill 0 for a request that produced output. cl100k_base is a close
+// enough stand-in for every vendor's tokenizer; it is loaded on first use (≈0.4 s, ≈100 MB) because
+// upstreams report usage almost always.
+
+import { getEncoding, type Tiktoken } from 'js-tiktoken';
+import type { CanonicalRequest } from './canonical';
+
+let encoding: Tiktoken | undefined;
+
+/** Tokens an image costs when counted locally (OpenAI's low-detail price; vendors differ). */
+const IMAGE_TOKENS = 85;
+/** Framing tokens per message (role, separators), as OpenAI's cookbook counts them. */
+const PER_MESSAGE_TOKENS = 3;
+
+export function countTextTokens(text: string): number {
+  if (!text) return 0;
+  encoding ??= getEncoding('cl100k_base');
+  return encoding.encode(text, 'all').length;
+}
+
+/** Input tokens of a canonical request: system, messages, tool calls and results, tool definitions. */
+export function countRequestTokens(req: CanonicalRequest): number {
+  const texts: string[] = [];
+  let extra = 0;
+  if (req.system) texts.push(req.system);
+  for (const message of req.messages) {
+    extra += PER_MESSAGE_TOKENS;
+    for (const part of message.content) {
+      switch (part.type) {
+        case 'text':
+        case 'reasoning':
+          texts.push(part.text);
+          break;
+        case 'image':
+          extra += IMAGE_TOKENS;
+          break;
+        case 'tool_call':
+          texts.push(part.name, part.arguments);
+          break;
+        case 'tool_result':
+          if (typeof part.content === 'string') texts.push(part.content);
+          else
+            for (const p of part.content) {
+              if (p.type === 'text') texts.push(p.text);
+              else if (p.type === 'image') extra += IMAGE_TOKENS;
+            }
+          break;
+        case 'opaque':
+          texts.push(JSON.stringify(part.value));
+          break;
+      }
+    }
+  }
+  for (const tool of req.tools ?? []) {
+    texts.push(JSON.stringify({ name: tool.name, description: tool.description, parameters: tool.parameters }));
+  }
+  return countTextTokens(texts.join('\n')) + extra;
+}

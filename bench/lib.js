@@ -1,0 +1,83 @@
+'use strict';
+// Small process and measurement helpers for the benchmark: pinned child processes, per-process CPU time
+// and RSS from /proc, wrk runs with a machine-readable summary.
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const readline = require('node:readline');
+
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+
+/** Starts `node script` pinned to `cpu`, resolving with the first JSON line it prints ({ready: true, …}). */
+function startPinned(cpu, args, env, { readyTimeoutMs = 60_000, logFile } = {}) {
+  const child = spawn('taskset', ['-c', String(cpu), process.execPath, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', logFile ? fs.openSync(logFile, 'a') : 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} not ready in ${readyTimeoutMs} ms`)), readyTimeoutMs);
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      if (logFile) fs.appendFileSync(logFile, `${line}\n`);
+      if (!line.startsWith('{"ready"')) return;
+      clearTimeout(timer);
+      resolve({ child, info: JSON.parse(line) });
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
+  });
+}
+
+/** Starts a process pinned to `cpu` without waiting for anything (the caller polls its health). */
+function spawnPinned(cpu, args, env, logFile) {
+  const out = logFile ? fs.openSync(logFile, 'a') : 'ignore';
+  return spawn('taskset', ['-c', String(cpu), process.execPath, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', out, out],
+  });
+}
+
+/** User + system CPU time of a process, in microseconds. */
+function cpuMicros(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  return (ticks * 1e6) / clockTicks;
+}
+
+function rssMb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+  return kb / 1024;
+}
+
+/** Runs wrk pinned to `cpu`; returns the JSON summary printed by bench/wrk/chat.lua. */
+function runWrk({ cpu, url, connections, threads = 1, seconds, bodyFile, auth = '', ratePerConn = 0 }) {
+  const run = spawnSync(
+    'taskset',
+    ['-c', String(cpu), 'wrk', '-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', `${__dirname}/wrk/chat.lua`, url],
+    { env: { ...process.env, BODY_FILE: bodyFile, AUTH: auth, RATE_PER_CONN: String(ratePerConn) }, encoding: 'utf8' },
+  );
+  const line = run.stdout.split('\n').find((l) => l.startsWith('JSON '));
+  if (!line) throw new Error(`wrk printed no summary:\n${run.stdout}\n${run.stderr}`);
+  return JSON.parse(line.slice(5));
+}
+
+function percentile(sorted, p) {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function waitForHttp(url, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready within ${timeoutMs} ms`);
+}
+
+module.exports = { cpuMicros, percentile, rssMb, runWrk, spawnPinned, startPinned, waitForHttp };
