@@ -8,7 +8,14 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 const server = http.createServer((req, res) => {
   const out = http.request(
-    { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers, agent },
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      path: req.url,
+      method: req.method,
+      headers: req.headers,
+      agent,
+    },
     (up) => {
       res.writeHead(up.statusCode, up.headers);
       up.pipe(res);

@@ -2,7 +2,9 @@
 // The fake OpenAI upstream every scenario talks to, as its own process (pinned to the load generator's core):
 // 0 ms latency, a realistic chat completion body, SSE with 16 content chunks. Uses the compiled test fake.
 const path = require('node:path');
-const { startFakeUpstream } = require(path.join(__dirname, '..', 'dist', 'libs', 'testing', 'src', 'fake-upstreams'));
+const { startFakeUpstream } = require(
+  path.join(__dirname, '..', 'dist', 'libs', 'testing', 'src', 'fake-upstreams'),
+);
 
 const replyText =
   'Sure. Here is a concise answer to your question, with enough words to look like a real completion from a model: ' +

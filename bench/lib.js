@@ -14,7 +14,10 @@ function startPinned(cpu, args, env, { readyTimeoutMs = 60_000, logFile } = {}) 
     stdio: ['ignore', 'pipe', logFile ? fs.openSync(logFile, 'a') : 'inherit'],
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} not ready in ${readyTimeoutMs} ms`)), readyTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${args.join(' ')} not ready in ${readyTimeoutMs} ms`)),
+      readyTimeoutMs,
+    );
     const lines = readline.createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       if (logFile) fs.appendFileSync(logFile, `${line}\n`);
@@ -22,7 +25,9 @@ function startPinned(cpu, args, env, { readyTimeoutMs = 60_000, logFile } = {}) 
       clearTimeout(timer);
       resolve({ child, info: JSON.parse(line) });
     });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)),
+    );
   });
 }
 
@@ -53,8 +58,25 @@ function rssMb(pid) {
 function runWrk({ cpu, url, connections, threads = 1, seconds, bodyFile, auth = '', ratePerConn = 0 }) {
   const run = spawnSync(
     'taskset',
-    ['-c', String(cpu), 'wrk', '-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', `${__dirname}/wrk/chat.lua`, url],
-    { env: { ...process.env, BODY_FILE: bodyFile, AUTH: auth, RATE_PER_CONN: String(ratePerConn) }, encoding: 'utf8' },
+    [
+      '-c',
+      String(cpu),
+      'wrk',
+      '-t',
+      String(threads),
+      '-c',
+      String(connections),
+      '-d',
+      `${seconds}s`,
+      '--latency',
+      '-s',
+      `${__dirname}/wrk/chat.lua`,
+      url,
+    ],
+    {
+      env: { ...process.env, BODY_FILE: bodyFile, AUTH: auth, RATE_PER_CONN: String(ratePerConn) },
+      encoding: 'utf8',
+    },
   );
   const line = run.stdout.split('\n').find((l) => l.startsWith('JSON '));
   if (!line) throw new Error(`wrk printed no summary:\n${run.stdout}\n${run.stderr}`);

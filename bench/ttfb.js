@@ -22,18 +22,21 @@ function one() {
   inFlight++;
   const start = process.hrtime.bigint();
   let first = 0n;
-  const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers, agent }, (res) => {
-    if (res.statusCode !== 200) failed++;
-    res.on('data', () => {
-      if (!first) first = process.hrtime.bigint();
-    });
-    res.on('end', () => {
-      const end = process.hrtime.bigint();
-      ttfb.push(Number(first - start) / 1000);
-      total.push(Number(end - start) / 1000);
-      inFlight--;
-    });
-  });
+  const req = http.request(
+    { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers, agent },
+    (res) => {
+      if (res.statusCode !== 200) failed++;
+      res.on('data', () => {
+        if (!first) first = process.hrtime.bigint();
+      });
+      res.on('end', () => {
+        const end = process.hrtime.bigint();
+        ttfb.push(Number(first - start) / 1000);
+        total.push(Number(end - start) / 1000);
+        inFlight--;
+      });
+    },
+  );
   req.on('error', () => {
     failed++;
     inFlight--;

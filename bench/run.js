@@ -1,0 +1,367 @@
+'use strict';
+// `npm run bench` — is the gateway close to the floor? One run, three targets interleaved in time:
+//   direct    the client straight to a fake OpenAI upstream (0 ms latency, realistic body, SSE of 16 chunks)
+//   bare      a 30-line node:http pass-through (bench/bare-proxy.js): the floor any Node gateway can reach
+//   torouter  the real stack, with a key that has an IP whitelist, a model whitelist, every window, RPM, a
+//             spend cap and a pay-as-you-go balance, so every check and the reservation run on every request
+// CPU 0 runs the proxy under test (router or bare); CPU 1 runs the load generator, the fake upstream and the
+// internal services. Results: printed, and written to bench/results/<date>.md. `--smoke` runs a short
+// version with no targets judged (used by CI to prove the benchmark still runs).
+const { spawnSync } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { cpuMicros, rssMb, runWrk, spawnPinned, startPinned, waitForHttp } = require('./lib');
+
+const root = path.join(__dirname, '..');
+const smoke = process.argv.includes('--smoke');
+const seconds = smoke ? 1 : 6;
+const rounds = smoke ? 1 : 2;
+const PROXY_CPU = 0;
+const LOAD_CPU = os.cpus().length > 1 ? 1 : 0;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'torouter-bench-'));
+const logFile = path.join(tmp, 'bench.log');
+const children = [];
+
+function say(s = '') {
+  process.stdout.write(`${s}\n`);
+}
+
+function requireTools() {
+  for (const [tool, hint] of [
+    ['wrk', 'apt-get install -y wrk'],
+    ['taskset', 'apt-get install -y util-linux'],
+  ]) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+      say(`✗ ${tool} is missing: ${hint}`);
+      process.exit(1);
+    }
+  }
+}
+
+function build() {
+  const run = spawnSync(
+    path.join(root, 'node_modules', '.bin', 'swc'),
+    ['apps', 'libs', '-d', 'dist', '--quiet'],
+    { cwd: root, stdio: 'inherit' },
+  );
+  if (run.status !== 0) throw new Error('build failed');
+}
+
+const body = (stream) =>
+  JSON.stringify({
+    model: 'gpt-5',
+    messages: [
+      { role: 'system', content: 'You are a helpful assistant that answers briefly.' },
+      {
+        role: 'user',
+        content: 'Explain in two sentences why a gateway should add almost no latency to each request.',
+      },
+    ],
+    max_tokens: 256,
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+
+async function api(base, method, p, token, payload, extraHeaders = {}) {
+  const res = await fetch(`${base}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...extraHeaders },
+    body: payload === undefined ? undefined : JSON.stringify(payload),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${p} → ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** Starts the five services as the benchmark pins them, then configures the fully-checked key. */
+async function startStack(fakeBaseUrl) {
+  const name = `torouter_bench_${Date.now().toString(36)}`;
+  const port = 18_000 + Math.floor(Math.random() * 10_000);
+  const env = {
+    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${name}`,
+    TOROUTER_NAMESPACE: name,
+    TOROUTER_SECRET: randomBytes(32).toString('hex'),
+    TOROUTER_ADMIN_TOKEN: randomBytes(24).toString('hex'),
+    ALLOW_PRIVATE_UPSTREAMS: 'true',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  };
+  const { migrateAll } = require(path.join(root, 'scripts', 'migrate-all.js'));
+  migrateAll({ ...process.env, ...env }, 'pipe');
+  const services = ['auth', 'keys', 'billing', 'usage'];
+  services.forEach((svc, i) => {
+    children.push(
+      spawnPinned(
+        LOAD_CPU,
+        [path.join(root, 'dist/apps', svc, 'src/main.js')],
+        { ...env, HTTP_PORT: String(port + 1 + i) },
+        logFile,
+      ),
+    );
+  });
+  await Promise.all(services.map((_, i) => waitForHttp(`http://127.0.0.1:${port + 1 + i}/health/ready`)));
+  const seed = spawnSync(
+    process.execPath,
+    [path.join(root, 'dist/apps/router/src/main.js'), 'seed', '--with-key'],
+    {
+      env: { ...process.env, ...env, LOG_LEVEL: 'error' },
+      encoding: 'utf8',
+    },
+  );
+  if (seed.status !== 0) throw new Error(`seed failed: ${seed.stderr}`);
+  const demo = JSON.parse(seed.stdout.trim().split('\n').pop());
+  const coldStart = process.hrtime.bigint();
+  const router = spawnPinned(PROXY_CPU, [path.join(root, 'dist/apps/router/src/main.js')], env, logFile);
+  children.push(router);
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/health/ready`);
+  const coldStartMs = Number(process.hrtime.bigint() - coldStart) / 1e6;
+  await waitForHttp(`${base}/health`);
+
+  const admin = env.TOROUTER_ADMIN_TOKEN;
+  await api(base, 'POST', '/api/v1/admin/channels', admin, {
+    name: 'bench-openai',
+    type: 'openai',
+    baseUrl: fakeBaseUrl,
+    credentials: { apiKey: 'sk-bench-upstream' },
+    models: ['gpt-5'],
+    priority: 0,
+  });
+  await api(
+    base,
+    'POST',
+    `/api/v1/admin/accounts/${demo.account.id}/credits`,
+    admin,
+    { amountUsd: 100000, note: 'benchmark' },
+    {
+      'idempotency-key': `bench-${name}`,
+    },
+  );
+  const { signSessionToken } = require(path.join(root, 'dist/libs/session-token/src'));
+  const session = await signSessionToken(
+    { sub: demo.account.id, role: 'user', epoch: 0 },
+    env.TOROUTER_SECRET,
+  );
+  await api(base, 'PATCH', `/api/v1/keys/${demo.apiKey.id}`, session, {
+    ipWhitelist: '127.0.0.0/8, ::1/128',
+    ipBlacklist: '203.0.113.0/24',
+    modelWhitelist: 'gpt-5, claude-opus-4-7',
+    quotaUsd: 50000,
+    rateLimits: { per5h: 100000000, per1d: 100000000, per7d: 100000000, rpm: 10000000, tpm: 2000000000 },
+  });
+  // Let the catalog change event reach the router and warm every cache.
+  for (let i = 0; i < 20; i++) {
+    const res = await fetch(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${demo.apiKey.key}`, 'content-type': 'application/json' },
+      body: body(false),
+    });
+    if (res.ok) break;
+    if (i === 19)
+      throw new Error(`the configured key cannot call the router: ${res.status} ${await res.text()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { base, key: demo.apiKey.key, router, coldStartMs, env };
+}
+
+function runTtfb(url, bodyFile, auth, rate) {
+  const run = spawnSync(
+    'taskset',
+    ['-c', String(LOAD_CPU), process.execPath, path.join(__dirname, 'ttfb.js')],
+    {
+      env: {
+        ...process.env,
+        URL: url,
+        BODY_FILE: bodyFile,
+        AUTH: auth,
+        RATE: String(rate),
+        SECONDS: String(seconds),
+      },
+      encoding: 'utf8',
+    },
+  );
+  return JSON.parse(run.stdout.trim().split('\n').pop());
+}
+
+const us = (v) => (Number.isFinite(v) ? (v / 1000).toFixed(3) : 'n/a');
+
+async function main() {
+  requireTools();
+  say(`• building…`);
+  build();
+  const jsonFile = path.join(tmp, 'chat.json');
+  const streamFile = path.join(tmp, 'chat-stream.json');
+  fs.writeFileSync(jsonFile, body(false));
+  fs.writeFileSync(streamFile, body(true));
+
+  const fake = await startPinned(LOAD_CPU, [path.join(__dirname, 'fake-upstream.js')], {}, { logFile });
+  children.push(fake.child);
+  const bare = await startPinned(
+    PROXY_CPU,
+    [path.join(__dirname, 'bare-proxy.js')],
+    { UPSTREAM_URL: fake.info.url },
+    { logFile },
+  );
+  children.push(bare.child);
+  say('• starting ToRouter (router on CPU 0; services, fake upstream and load generator on CPU 1)…');
+  const stack = await startStack(fake.info.baseUrl);
+
+  const targets = {
+    direct: { url: `${fake.info.baseUrl}/chat/completions`, auth: 'sk-bench-upstream', pid: null },
+    bare: {
+      url: `http://127.0.0.1:${bare.info.port}/v1/chat/completions`,
+      auth: 'sk-bench-upstream',
+      pid: bare.child.pid,
+    },
+    torouter: { url: `${stack.base}/v1/chat/completions`, auth: stack.key, pid: stack.router.pid },
+  };
+  const results = {};
+  const record = (target, scenario, value) => ((results[scenario] ??= {})[target] ??= []).push(value);
+
+  for (let round = 0; round < rounds; round++) {
+    const order = Object.keys(targets).sort(() => Math.random() - 0.5);
+    for (const name of order) {
+      const t = targets[name];
+      say(`• round ${round + 1}/${rounds}: ${name}`);
+      for (const rate of [200, 1000]) {
+        const conns = rate === 200 ? 10 : 50;
+        record(
+          name,
+          `json@${rate}`,
+          runWrk({
+            cpu: LOAD_CPU,
+            url: t.url,
+            connections: conns,
+            seconds,
+            bodyFile: jsonFile,
+            auth: t.auth,
+            ratePerConn: rate / conns,
+          }),
+        );
+        record(name, `stream@${rate}`, runTtfb(t.url, streamFile, t.auth, rate));
+      }
+      const cpuBefore = t.pid ? cpuMicros(t.pid) : 0;
+      const max = runWrk({
+        cpu: LOAD_CPU,
+        url: t.url,
+        connections: 64,
+        seconds,
+        bodyFile: jsonFile,
+        auth: t.auth,
+      });
+      const cpuAfter = t.pid ? cpuMicros(t.pid) : 0;
+      max.cpu_us_per_req = t.pid ? (cpuAfter - cpuBefore) / Math.max(1, max.requests) : null;
+      max.rps = max.requests / (max.duration_us / 1e6);
+      record(name, 'max@c64', max);
+    }
+  }
+  const routerRss = rssMb(stack.router.pid);
+
+  // Median over rounds of each figure.
+  const med = (arr) => [...arr].sort((a, b) => a - b)[Math.floor(arr.length / 2)];
+  const fig = (scenario, target, key) => med(results[scenario][target].map((r) => r[key]));
+  const failures = Object.values(results)
+    .flatMap((byTarget) => Object.values(byTarget).flat())
+    .reduce((n, r) => n + (r.non2xx ?? 0) + (r.socket_errors ?? 0) + (r.failed ?? 0), 0);
+
+  const rows = [];
+  const row = (figure, target, value, ok) =>
+    rows.push({ figure, target, value, ok: smoke ? '—' : ok ? '✓' : '✗' });
+  const added50 = fig('json@1000', 'torouter', 'p50_us') - fig('json@1000', 'direct', 'p50_us');
+  const added99 = fig('json@1000', 'torouter', 'p99_us') - fig('json@1000', 'direct', 'p99_us');
+  row('added latency p50, non-streaming, 1000 req/s', '≤ 0.5 ms', `${us(added50)} ms`, added50 <= 500);
+  row('added latency p99, non-streaming, 1000 req/s', '≤ 3 ms', `${us(added99)} ms`, added99 <= 3000);
+  for (const rate of [200, 1000]) {
+    const tr =
+      fig(`stream@${rate}`, 'torouter', 'ttfb_p50_us') - fig(`stream@${rate}`, 'direct', 'ttfb_p50_us');
+    const br = fig(`stream@${rate}`, 'bare', 'ttfb_p50_us') - fig(`stream@${rate}`, 'direct', 'ttfb_p50_us');
+    row(
+      `added TTFB p50, streaming, ${rate} req/s (bare: ${us(br)} ms)`,
+      "≤ bare's + 0.5 ms",
+      `${us(tr)} ms`,
+      tr <= br + 500,
+    );
+  }
+  const tput = fig('max@c64', 'torouter', 'rps') / fig('max@c64', 'bare', 'rps');
+  row(
+    'max throughput, c=64, vs bare',
+    '≥ 0.33× (stretch 0.5×)',
+    `${tput.toFixed(2)}× (${fig('max@c64', 'torouter', 'rps').toFixed(0)} vs ${fig('max@c64', 'bare', 'rps').toFixed(0)} req/s)`,
+    tput >= 0.33,
+  );
+  const cpu = fig('max@c64', 'torouter', 'cpu_us_per_req') / fig('max@c64', 'bare', 'cpu_us_per_req');
+  row(
+    'CPU per request at max throughput, vs bare',
+    '≤ 3× (stretch 2×)',
+    `${cpu.toFixed(2)}× (${fig('max@c64', 'torouter', 'cpu_us_per_req').toFixed(0)} vs ${fig('max@c64', 'bare', 'cpu_us_per_req').toFixed(0)} µs)`,
+    cpu <= 3,
+  );
+  row('failed responses, every scenario', '0', String(failures), failures === 0);
+  row('router RSS after the run', '≤ 150 MB', `${routerRss.toFixed(0)} MB`, routerRss <= 150);
+  row('router cold start to ready', '—', `${stack.coldStartMs.toFixed(0)} ms`, true);
+
+  const detail = [];
+  for (const [scenario, byTarget] of Object.entries(results)) {
+    for (const [target, runs] of Object.entries(byTarget)) {
+      const r = runs[Math.floor(runs.length / 2)];
+      detail.push(
+        `| ${scenario} | ${target} | ${us(r.p50_us)} | ${us(r.p99_us)} | ${us(r.ttfb_p50_us)} | ${us(r.ttfb_p99_us)} | ${r.rps ? r.rps.toFixed(0) : ''} | ${r.cpu_us_per_req ? r.cpu_us_per_req.toFixed(0) : ''} |`,
+      );
+    }
+  }
+  const date = new Date().toISOString();
+  const md = [
+    `# Benchmark ${date}${smoke ? ' (smoke: too short to judge)' : ''}`,
+    '',
+    `Machine: ${os.cpus().length} × ${os.cpus()[0].model}, Node ${process.version}. Router (and bare) pinned to CPU ${PROXY_CPU}; wrk, the fake upstream, the TTFB client and the internal services pinned to CPU ${LOAD_CPU}. ${rounds} interleaved round(s) of ${seconds} s per scenario; medians over rounds.`,
+    '',
+    '| figure | target | ToRouter | ok |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.figure} | ${r.target} | ${r.value} | ${r.ok} |`),
+    '',
+    '| scenario | target | p50 ms | p99 ms | TTFB p50 ms | TTFB p99 ms | req/s | CPU µs/req |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...detail,
+    '',
+  ].join('\n');
+  say('');
+  say(md);
+  if (!smoke) {
+    const dir = path.join(__dirname, 'results');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${date.slice(0, 10)}.md`);
+    fs.writeFileSync(file, md);
+    say(`written to ${path.relative(root, file)}`);
+  }
+  await cleanup(stack.env);
+}
+
+async function cleanup(env) {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 500));
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  if (env) {
+    spawnSync(
+      'psql',
+      [
+        '-h',
+        '127.0.0.1',
+        '-U',
+        'postgres',
+        '-c',
+        `DROP DATABASE IF EXISTS "${new URL(env.DATABASE_URL).pathname.slice(1)}" WITH (FORCE)`,
+      ],
+      { stdio: 'ignore' },
+    );
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+main().catch(async (e) => {
+  say(`✗ ${e.stack || e.message}\n(logs: ${logFile})`);
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  process.exit(1);
+});
