@@ -488,6 +488,13 @@ describe('key limits are enforced before any upstream call', () => {
       await expectRefusedEverywhere(k.key, 401, 'USER_INACTIVE', bad);
       await rpc.send(Subjects.authAccountUpdate, { accountId: account.id, suspended: false });
       await expectRefusedEverywhere(k.key, 403, 'ACCESS_DENIED', bad);
+      // IP before model even when the model is unknown to the catalog (404 only once the IP passes)
+      const unknownModel = { openai: 'no-such-model', anthropic: 'no-such-model', gemini: 'no-such-model' };
+      await expectRefusedEverywhere(k.key, 403, 'ACCESS_DENIED', { ...bad, models: unknownModel });
+      await expectRefusedEverywhere(k.key, 404, 'model_not_found', {
+        ip: '203.0.113.1',
+        models: unknownModel,
+      });
       await expectRefusedEverywhere(k.key, 403, 'model_not_allowed', { ...bad, ip: '203.0.113.1' });
       await expectRefusedEverywhere(k.key, 429, 'RATE_LIMIT_EXCEEDED', {
         ip: '203.0.113.1',

@@ -25,6 +25,8 @@ describe('openapi.json', () => {
       Object.entries(methods).map(([m, op]) => ({ path, m, op })),
     );
     expect(ops.length).toBeGreaterThan(5);
+    const ids = ops.map(({ op }) => op.operationId);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]); // unique, for generated clients
     for (const { path, m, op } of ops) {
       expect(`${m} ${path}: ${op.summary ?? ''}`).toMatch(/: \S/);
       expect(op.operationId).toBeTruthy();

@@ -20,13 +20,19 @@ describe('admin channels and catalog', () => {
   const admin = () => adminClient(stack);
 
   beforeAll(async () => {
-    [stack, fake, other] = await Promise.all([startTestStack(), startFakeUpstream('openai'), startFakeUpstream('openai')]);
+    [stack, fake, other] = await Promise.all([
+      startTestStack(),
+      startFakeUpstream('openai'),
+      startFakeUpstream('openai'),
+    ]);
     await creditAccount(stack, stack.demo!.account.id, 100);
     await admin().disableAllChannels();
     // Two more replicas of the same deployment: one as permissive as the test stack, one that refuses
     // private upstreams (the production default).
     replica = await startRouter(loadConfig(routerEnvSchema, stack.env));
-    strict = await startRouter(loadConfig(routerEnvSchema, { ...stack.env, ALLOW_PRIVATE_UPSTREAMS: 'false' }));
+    strict = await startRouter(
+      loadConfig(routerEnvSchema, { ...stack.env, ALLOW_PRIVATE_UPSTREAMS: 'false' }),
+    );
   });
 
   afterAll(async () => {
@@ -42,12 +48,18 @@ describe('admin channels and catalog', () => {
 
   /** The models a replica lists for the demo key: what it can route right now. */
   const fetchModels = async (url: string): Promise<string[]> => {
-    const res = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${stack.demo!.apiKey!.key}` } });
+    const res = await fetch(`${url}/v1/models`, {
+      headers: { authorization: `Bearer ${stack.demo!.apiKey!.key}` },
+    });
     return ((await res.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id);
   };
 
   const chat = (baseUrl: string) =>
-    new OpenAI({ apiKey: stack.demo!.apiKey!.key, baseURL: `${baseUrl}/v1`, maxRetries: 0 }).chat.completions.create({
+    new OpenAI({
+      apiKey: stack.demo!.apiKey!.key,
+      baseURL: `${baseUrl}/v1`,
+      maxRetries: 0,
+    }).chat.completions.create({
       model: 'gpt-5',
       messages: [{ role: 'user', content: 'hi' }],
     });
@@ -66,7 +78,11 @@ describe('admin channels and catalog', () => {
       credentials: { apiKey: 'sk-very-secret-upstream-key-123' },
       models: ['gpt-5'],
     });
-    expect(created).toMatchObject({ name: 'secret-keeper', hasCredentials: true, health: { status: 'healthy' } });
+    expect(created).toMatchObject({
+      name: 'secret-keeper',
+      hasCredentials: true,
+      health: { status: 'healthy' },
+    });
     const listing = JSON.stringify(await admin().listChannels());
     expect(listing).not.toContain('sk-very-secret-upstream-key-123');
     expect(JSON.stringify(await admin().channel(created.id))).not.toContain('sk-very-secret');
@@ -95,7 +111,10 @@ describe('admin channels and catalog', () => {
       [{ name: 'x', type: 'openai-compatible', models: [], credentials: { apiKey: 'k' } }, 'baseUrl'],
       [{ name: 'x', type: 'bedrock', models: [], credentials: { apiKey: 'k' } }, 'credentials'],
       [{ name: 'x', type: 'openai', models: [], credentials: { apiKey: 'k' }, weight: -1 }, 'weight'],
-      [{ name: 'x', type: 'openai', models: [], credentials: { apiKey: 'k' }, baseUrl: 'ftp://example.com' }, 'baseUrl'],
+      [
+        { name: 'x', type: 'openai', models: [], credentials: { apiKey: 'k' }, baseUrl: 'ftp://example.com' },
+        'baseUrl',
+      ],
     ];
     for (const [body, field] of cases) {
       const res = await admin().call('POST', '/api/v1/admin/channels', body);
@@ -104,7 +123,12 @@ describe('admin channels and catalog', () => {
       expect(res.body.error.message).toContain(field);
     }
     await admin().createChannel({ name: 'dup', type: 'openai', credentials: { apiKey: 'k' }, models: [] });
-    const dup = await admin().call('POST', '/api/v1/admin/channels', { name: 'dup', type: 'openai', credentials: { apiKey: 'k' }, models: [] });
+    const dup = await admin().call('POST', '/api/v1/admin/channels', {
+      name: 'dup',
+      type: 'openai',
+      credentials: { apiKey: 'k' },
+      models: [],
+    });
     expect(dup.status).toBe(409);
     expect((await admin().call('GET', '/api/v1/admin/channels/not-a-uuid')).status).toBe(404);
   });
@@ -188,7 +212,11 @@ describe('admin channels and catalog', () => {
 
     fake.setBehavior({ error: { status: 401, message: 'Incorrect API key provided' } });
     const bad = await admin().call('POST', `/api/v1/admin/channels/${ch.id}/test`);
-    expect(bad.body).toMatchObject({ ok: false, status: 401, error: { message: 'Incorrect API key provided' } });
+    expect(bad.body).toMatchObject({
+      ok: false,
+      status: 401,
+      error: { message: 'Incorrect API key provided' },
+    });
     expect((await admin().channel(ch.id)).health.status).toBe('unhealthy');
   });
 
@@ -212,28 +240,53 @@ describe('admin channels and catalog', () => {
         maxOutputTokens: 4096,
       });
       expect(created.status).toBe(201);
-      expect(created.body).toMatchObject({ id: 'acme-1', inputUsdPerMTok: 2.5, outputUsdPerMTok: 10, cacheReadUsdPerMTok: 0.25 });
-      const catalog = (await (await fetch(`${stack.url}/api/v1/catalog/models`)).json()) as { data: Array<{ id: string }> };
+      expect(created.body).toMatchObject({
+        id: 'acme-1',
+        inputUsdPerMTok: 2.5,
+        outputUsdPerMTok: 10,
+        cacheReadUsdPerMTok: 0.25,
+      });
+      const catalog = (await (await fetch(`${stack.url}/api/v1/catalog/models`)).json()) as {
+        data: Array<{ id: string }>;
+      };
       expect(catalog.data.map((m) => m.id)).toContain('acme-1');
 
       fake.setBehavior({ usage: { inputTokens: 1000, outputTokens: 100 } });
-      const client = new OpenAI({ apiKey: stack.demo!.apiKey!.key, baseURL: `${stack.url}/v1`, maxRetries: 0 });
-      const first = await client.chat.completions.create({ model: 'acme-1', messages: [{ role: 'user', content: 'x' }] }).withResponse();
-      expect((await usageEventOf(stack, first.response.headers.get('x-request-id')!)).costMicroUsd).toBe(2500 + 1000);
+      const client = new OpenAI({
+        apiKey: stack.demo!.apiKey!.key,
+        baseURL: `${stack.url}/v1`,
+        maxRetries: 0,
+      });
+      const first = await client.chat.completions
+        .create({ model: 'acme-1', messages: [{ role: 'user', content: 'x' }] })
+        .withResponse();
+      expect((await usageEventOf(stack, first.response.headers.get('x-request-id')!)).costMicroUsd).toBe(
+        2500 + 1000,
+      );
 
       const repriced = await admin().call('PATCH', '/api/v1/admin/models/acme-1', { outputUsdPerMTok: 20 });
       expect(repriced.body.outputUsdPerMTok).toBe(20);
-      const second = await client.chat.completions.create({ model: 'acme-1', messages: [{ role: 'user', content: 'x' }] }).withResponse();
+      const second = await client.chat.completions
+        .create({ model: 'acme-1', messages: [{ role: 'user', content: 'x' }] })
+        .withResponse();
       const event = await usageEventOf(stack, second.response.headers.get('x-request-id')!);
       expect(event.costMicroUsd).toBe(2500 + 2000);
       expect(event.price).toMatchObject({ input: 2_500_000, output: 20_000_000, cacheRead: 250_000 });
 
-      const invalid = await admin().call('POST', '/api/v1/admin/models', { id: 'x', vendor: 'v', modality: 'text', inputUsdPerMTok: '0.0000001', outputUsdPerMTok: 1 });
+      const invalid = await admin().call('POST', '/api/v1/admin/models', {
+        id: 'x',
+        vendor: 'v',
+        modality: 'text',
+        inputUsdPerMTok: '0.0000001',
+        outputUsdPerMTok: 1,
+      });
       expect(invalid.status).toBe(400);
       expect(invalid.body.error.message).toContain('inputUsdPerMTok');
 
       expect((await admin().call('DELETE', '/api/v1/admin/models/acme-1')).status).toBe(204);
-      const gone = await client.chat.completions.create({ model: 'acme-1', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+      const gone = await client.chat.completions
+        .create({ model: 'acme-1', messages: [{ role: 'user', content: 'x' }] })
+        .catch((e: unknown) => e);
       expect((gone as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
     });
   });

@@ -1,7 +1,13 @@
 import { parseSse, startFakeUpstream, type FakeUpstream } from '../libs/testing/src/fake-upstreams';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { adminClient, creditAccount, eventually, usageEventOf, type ChannelInput } from './router-test-helpers';
+import {
+  adminClient,
+  creditAccount,
+  eventually,
+  usageEventOf,
+  type ChannelInput,
+} from './router-test-helpers';
 import { startTestStack, type TestStack } from './support/test-stack';
 
 /**
@@ -97,19 +103,29 @@ describe('router failover, cool-down, timeouts and stream cuts', () => {
     expect(listed.hasCredentials).toBe(true);
   });
 
-  it.each([400, 404])('returns upstream %i at once, in the caller envelope, without failover', async (status) => {
-    await admin.createChannel(openaiChannel(0, { priority: 0 }));
-    await admin.createChannel(openaiChannel(1, { priority: 1 }));
-    fakes[0].setBehavior({ error: { status, type: 'invalid_request_error', message: 'The model does not exist' } });
-    const res = await chat();
-    expect(res.status).toBe(status);
-    expect(await res.json()).toEqual({
-      error: { type: 'invalid_request_error', code: 'invalid_request_error', message: 'The model does not exist', param: null },
-    });
-    expect(fakes[1].requests).toHaveLength(0);
-    const event = await usageEventOf(stack, res.headers.get('x-request-id')!);
-    expect(event).toMatchObject({ status: 'error', httpStatus: status, costMicroUsd: 0 });
-  });
+  it.each([400, 404])(
+    'returns upstream %i at once, in the caller envelope, without failover',
+    async (status) => {
+      await admin.createChannel(openaiChannel(0, { priority: 0 }));
+      await admin.createChannel(openaiChannel(1, { priority: 1 }));
+      fakes[0].setBehavior({
+        error: { status, type: 'invalid_request_error', message: 'The model does not exist' },
+      });
+      const res = await chat();
+      expect(res.status).toBe(status);
+      expect(await res.json()).toEqual({
+        error: {
+          type: 'invalid_request_error',
+          code: 'invalid_request_error',
+          message: 'The model does not exist',
+          param: null,
+        },
+      });
+      expect(fakes[1].requests).toHaveLength(0);
+      const event = await usageEventOf(stack, res.headers.get('x-request-id')!);
+      expect(event).toMatchObject({ status: 'error', httpStatus: status, costMicroUsd: 0 });
+    },
+  );
 
   it('never shows provider credentials or internal URLs in a relayed error', async () => {
     await admin.createChannel(openaiChannel(0));
@@ -135,12 +151,21 @@ describe('router failover, cool-down, timeouts and stream cuts', () => {
     const res = await chat();
     expect(res.status).toBe(502);
     expect(await res.json()).toMatchObject({
-      error: { type: 'upstream_unavailable', code: 'upstream_unavailable', message: 'Service temporarily unavailable' },
+      error: {
+        type: 'upstream_unavailable',
+        code: 'upstream_unavailable',
+        message: 'Service temporarily unavailable',
+      },
     });
     expect([fakes[0].requests.length, fakes[1].requests.length]).toEqual([1, 1]);
     expect(Number(res.headers.get('x-torouter-overhead-ms'))).toBeGreaterThanOrEqual(0);
     const event = await usageEventOf(stack, res.headers.get('x-request-id')!);
-    expect(event).toMatchObject({ status: 'error', httpStatus: 502, errorCode: 'upstream_unavailable', channelId: null });
+    expect(event).toMatchObject({
+      status: 'error',
+      httpStatus: 502,
+      errorCode: 'upstream_unavailable',
+      channelId: null,
+    });
     expect(event.attempts).toHaveLength(2);
   });
 
@@ -148,7 +173,11 @@ describe('router failover, cool-down, timeouts and stream cuts', () => {
     const res = await fetch(`${stack.url}/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'claude-opus-4-7', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+      body: JSON.stringify({
+        model: 'claude-opus-4-7',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'x' }],
+      }),
     });
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
@@ -207,10 +236,13 @@ describe('router failover, cool-down, timeouts and stream cuts', () => {
     expect(fakes[1].requests).toHaveLength(1);
   });
 
-  it('ends a stream cut after the first byte with an error event, bills what was produced, never splices', async () => {
+  it('ends a stream cut after the first byte with an error event, counts what was produced, never splices', async () => {
     await admin.createChannel(openaiChannel(0, { priority: 0 }));
     await admin.createChannel(openaiChannel(1, { priority: 1 }));
-    fakes[0].setBehavior({ cutAfterChunks: 4, replyText: 'one two three four five six seven eight nine ten' });
+    fakes[0].setBehavior({
+      cutAfterChunks: 4,
+      replyText: 'one two three four five six seven eight nine ten',
+    });
     const res = await chat({ stream: true, stream_options: { include_usage: true } });
     expect(res.status).toBe(200);
     const events = parseSse(await res.text());
@@ -219,7 +251,11 @@ describe('router failover, cool-down, timeouts and stream cuts', () => {
     expect(events.some((e) => e.data === '[DONE]')).toBe(false);
     expect(fakes[1].requests).toHaveLength(0);
     const event = await usageEventOf(stack, res.headers.get('x-request-id')!);
-    expect(event).toMatchObject({ status: 'error', usageSource: 'estimated', errorCode: 'upstream_stream_incomplete' });
+    expect(event).toMatchObject({
+      status: 'error',
+      usageSource: 'estimated',
+      errorCode: 'upstream_stream_incomplete',
+    });
     expect(event.outputTokens).toBeGreaterThan(0);
     expect(event.inputTokens).toBeGreaterThan(0);
   });
@@ -236,12 +272,85 @@ describe('router failover, cool-down, timeouts and stream cuts', () => {
     const res = await fetch(`${stack.url}/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'claude-opus-4-7', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      body: JSON.stringify({
+        model: 'claude-opus-4-7',
+        max_tokens: 64,
+        stream: true,
+        messages: [{ role: 'user', content: 'x' }],
+      }),
     });
     const events = parseSse(await res.text());
     expect(events[0].event).toBe('message_start');
     expect(events.at(-1)!.event).toBe('error');
-    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ type: 'error', error: { type: 'upstream_stream_incomplete' } });
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({
+      type: 'error',
+      error: { type: 'upstream_stream_incomplete' },
+    });
+  });
+
+  it('ends a stream that goes silent longer than firstByteMs with an upstream_timeout error event', async () => {
+    await admin.createChannel(openaiChannel(0, { timeouts: { firstByteMs: 400 } }));
+    fakes[0].setBehavior({ chunkDelayMs: 1500, streamChunks: 4 });
+    const res = await chat({ stream: true });
+    const events = parseSse(await res.text());
+    const last = JSON.parse(events.at(-1)!.data) as { error: { code: string } };
+    expect(last.error.code).toBe('upstream_timeout');
+    expect(events.length).toBeGreaterThan(1); // the first chunk got through before the silence
+    const event = await usageEventOf(stack, res.headers.get('x-request-id')!);
+    expect(event).toMatchObject({ status: 'error', errorCode: 'upstream_timeout' });
+    expect(event.attempts[0].outcome).toBe('timeout');
+  });
+
+  it('gives up on an answer that exceeds totalMs, failing over while nothing was sent', async () => {
+    await admin.createChannel(openaiChannel(0, { priority: 0, timeouts: { totalMs: 300 } }));
+    await admin.createChannel(openaiChannel(1, { priority: 1 }));
+    fakes[0].setBehavior({ latencyMs: 1000 });
+    const res = await chat();
+    expect(res.status).toBe(200);
+    expect(fakes[1].requests).toHaveLength(1);
+  });
+
+  it('sends vendor-prefixed model ids unchanged, and only to OpenRouter channels', async () => {
+    await admin.createChannel({
+      name: 'claude-direct',
+      type: 'anthropic',
+      baseUrl: fakes[3].baseUrl,
+      credentials: { apiKey: 'sk-ant' },
+      models: ['claude-opus-4-7'],
+    });
+    const refused = await chat({ model: 'anthropic/claude-opus-4-7' });
+    expect(refused.status).toBe(503);
+    expect(fakes[3].requests).toHaveLength(0);
+    await admin.createChannel({
+      name: 'openrouter',
+      type: 'openrouter',
+      baseUrl: fakes[0].baseUrl,
+      credentials: { apiKey: 'sk-or' },
+      models: ['claude-opus-4-7'],
+    });
+    const res = await chat({ model: 'anthropic/claude-opus-4-7' });
+    expect(res.status).toBe(200);
+    expect(fakes[0].requests[0].json).toMatchObject({ model: 'anthropic/claude-opus-4-7' });
+    expect(fakes[3].requests).toHaveLength(0);
+    const event = await usageEventOf(stack, res.headers.get('x-request-id')!);
+    expect(event).toMatchObject({
+      requestedModel: 'anthropic/claude-opus-4-7',
+      model: 'claude-opus-4-7',
+      channelName: 'openrouter',
+    });
+  });
+
+  it("routes only to channels open to the caller's plan", async () => {
+    await admin.createChannel(openaiChannel(0, { priority: 0, plans: ['some-other-plan'] }));
+    await admin.createChannel(openaiChannel(1, { priority: 1 }));
+    const res = await chat();
+    expect(res.status).toBe(200);
+    expect(fakes[0].requests).toHaveLength(0);
+    const { planId } = await usageEventOf(stack, res.headers.get('x-request-id')!);
+    expect(planId).toEqual(expect.any(String));
+    await admin.createChannel(openaiChannel(2, { name: 'openai-2', priority: -1, plans: [planId!] }));
+    await chat();
+    expect(fakes[2].requests).toHaveLength(1);
   });
 
   describe('client disconnects', () => {
@@ -260,7 +369,12 @@ describe('router failover, cool-down, timeouts and stream cuts', () => {
         let n = 0;
         const timer = setInterval(() => {
           n += 1;
-          const chunk = { id: 'c1', object: 'chat.completion.chunk', model: 'x', choices: [{ index: 0, delta: { content: `w${n} ` }, finish_reason: null }] };
+          const chunk = {
+            id: 'c1',
+            object: 'chat.completion.chunk',
+            model: 'x',
+            choices: [{ index: 0, delta: { content: `w${n} ` }, finish_reason: null }],
+          };
           res.write(`data: ${JSON.stringify(chunk)}\n\n`);
           if (n === 200) {
             clearInterval(timer);

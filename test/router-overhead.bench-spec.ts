@@ -28,8 +28,20 @@ describe('router overhead (benchmark)', () => {
     await creditAccount(stack, stack.demo!.account.id, 10_000);
     const admin = adminClient(stack);
     await admin.disableAllChannels();
-    await admin.createChannel({ name: 'o', type: 'openai', baseUrl: openai.baseUrl, credentials: { apiKey: 'sk-o' }, models: ['gpt-5'] });
-    await admin.createChannel({ name: 'a', type: 'anthropic', baseUrl: anthropic.baseUrl, credentials: { apiKey: 'sk-a' }, models: ['claude-opus-4-7'] });
+    await admin.createChannel({
+      name: 'o',
+      type: 'openai',
+      baseUrl: openai.baseUrl,
+      credentials: { apiKey: 'sk-o' },
+      models: ['gpt-5'],
+    });
+    await admin.createChannel({
+      name: 'a',
+      type: 'anthropic',
+      baseUrl: anthropic.baseUrl,
+      credentials: { apiKey: 'sk-a' },
+      models: ['claude-opus-4-7'],
+    });
   });
 
   afterAll(async () => {
@@ -50,7 +62,9 @@ describe('router overhead (benchmark)', () => {
       if (o !== null) overheads.push(Number(o));
     }
     const line = `${label.padEnd(44)} p50 ${pct(times, 50).toFixed(2)} ms  p90 ${pct(times, 90).toFixed(2)} ms${
-      overheads.length ? `  (x-torouter-overhead-ms p50 ${pct(overheads, 50)}, p90 ${pct(overheads, 90)})` : ''
+      overheads.length
+        ? `  (x-torouter-overhead-ms p50 ${pct(overheads, 50)}, p90 ${pct(overheads, 90)})`
+        : ''
     }`;
     process.stdout.write(`${line}\n`);
     return pct(times, 50);
@@ -71,7 +85,11 @@ describe('router overhead (benchmark)', () => {
       await stack.stopService('billing');
     }
     const body = JSON.stringify({ model: 'gpt-5', messages: [{ role: 'user', content: 'benchmark' }] });
-    const streamBody = JSON.stringify({ model: 'gpt-5', stream: true, messages: [{ role: 'user', content: 'benchmark' }] });
+    const streamBody = JSON.stringify({
+      model: 'gpt-5',
+      stream: true,
+      messages: [{ role: 'user', content: 'benchmark' }],
+    });
     const post = (url: string, b: string, headers: Record<string, string>) =>
       fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
 
@@ -90,14 +108,22 @@ describe('router overhead (benchmark)', () => {
     const directAnthropic = await run('direct → fake Anthropic (JSON)', () =>
       post(
         `${anthropic.url}/v1/messages`,
-        JSON.stringify({ model: 'claude-opus-4-7', max_tokens: 64, messages: [{ role: 'user', content: 'benchmark' }] }),
+        JSON.stringify({
+          model: 'claude-opus-4-7',
+          max_tokens: 64,
+          messages: [{ role: 'user', content: 'benchmark' }],
+        }),
         { 'x-api-key': 'sk-a', 'anthropic-version': '2023-06-01' },
       ),
     );
     const translated = await run('router OpenAI → Anthropic channel (JSON)', () =>
-      post(`${stack.url}/v1/chat/completions`, JSON.stringify({ model: 'claude-opus-4-7', messages: [{ role: 'user', content: 'benchmark' }] }), {
-        authorization: `Bearer ${key}`,
-      }),
+      post(
+        `${stack.url}/v1/chat/completions`,
+        JSON.stringify({ model: 'claude-opus-4-7', messages: [{ role: 'user', content: 'benchmark' }] }),
+        {
+          authorization: `Bearer ${key}`,
+        },
+      ),
     );
     process.stdout.write(
       `added p50: pass-through JSON ${(routed - direct).toFixed(2)} ms, SSE ${(routedStream - directStream).toFixed(2)} ms, translated ${(translated - directAnthropic).toFixed(2)} ms\n`,

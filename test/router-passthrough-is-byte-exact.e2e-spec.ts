@@ -1,4 +1,8 @@
-import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from '../libs/testing/src/fake-upstreams';
+import {
+  startFakeUpstream,
+  type FakeUpstream,
+  type RecordedRequest,
+} from '../libs/testing/src/fake-upstreams';
 import { adminClient, creditAccount } from './router-test-helpers';
 import { startTestStack, type TestStack } from './support/test-stack';
 
@@ -25,9 +29,27 @@ describe('same-format streams are relayed byte for byte', () => {
     const admin = adminClient(stack);
     await creditAccount(stack, stack.demo!.account.id, 100);
     await admin.disableAllChannels();
-    await admin.createChannel({ name: 'o', type: 'openai', baseUrl: openai.baseUrl, credentials: { apiKey: 'sk-o' }, models: ['gpt-5'] });
-    await admin.createChannel({ name: 'a', type: 'anthropic', baseUrl: anthropic.baseUrl, credentials: { apiKey: 'sk-a' }, models: ['claude-opus-4-7'] });
-    await admin.createChannel({ name: 'g', type: 'gemini', baseUrl: gemini.baseUrl, credentials: { apiKey: 'sk-g' }, models: ['gemini-2.5-pro'] });
+    await admin.createChannel({
+      name: 'o',
+      type: 'openai',
+      baseUrl: openai.baseUrl,
+      credentials: { apiKey: 'sk-o' },
+      models: ['gpt-5'],
+    });
+    await admin.createChannel({
+      name: 'a',
+      type: 'anthropic',
+      baseUrl: anthropic.baseUrl,
+      credentials: { apiKey: 'sk-a' },
+      models: ['claude-opus-4-7'],
+    });
+    await admin.createChannel({
+      name: 'g',
+      type: 'gemini',
+      baseUrl: gemini.baseUrl,
+      credentials: { apiKey: 'sk-g' },
+      models: ['gemini-2.5-pro'],
+    });
   });
 
   afterAll(async () => {
@@ -40,7 +62,13 @@ describe('same-format streams are relayed byte for byte', () => {
     fake.setBehavior({ streamChunks: 5 });
     const query = new URLSearchParams(recorded.query).toString();
     const headers: Record<string, string> = {};
-    for (const name of ['content-type', 'authorization', 'x-api-key', 'anthropic-version', 'x-goog-api-key']) {
+    for (const name of [
+      'content-type',
+      'authorization',
+      'x-api-key',
+      'anthropic-version',
+      'x-goog-api-key',
+    ]) {
       const value = recorded.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
@@ -56,12 +84,21 @@ describe('same-format streams are relayed byte for byte', () => {
   const rawEvents = (text: string) => text.match(/[\s\S]*?(\r\n\r\n|\n\n|$)/g)!.filter(Boolean);
   const created = (s: string) => s.replace(/"created":\d+/g, '"created":0');
 
-  async function compare(provider: keyof typeof fakes, path: string, body: unknown, headers: Record<string, string>) {
+  async function compare(
+    provider: keyof typeof fakes,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+  ) {
     const fake = fakes[provider];
     fake.reset();
     fake.setBehavior({ streamChunks: 5 });
     const viaRouter = await (
-      await fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+      await fetch(`${stack.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      })
     ).text();
     const recorded = fake.requests[0];
     const direct = await replay(fake, recorded);
@@ -72,7 +109,9 @@ describe('same-format streams are relayed byte for byte', () => {
     routed.forEach((event, i) => {
       if (event.includes('"cost":')) {
         costed += 1;
-        expect(event.replace(/,"cost":[\d.e-]+/, '').replace(/\n/g, '')).toBe(original[i].replace(/\r?\n/g, ''));
+        expect(event.replace(/,"cost":[\d.e-]+/, '').replace(/\n/g, '')).toBe(
+          original[i].replace(/\r?\n/g, ''),
+        );
       } else {
         expect(event).toBe(original[i]); // untouched, byte for byte
       }
@@ -84,7 +123,12 @@ describe('same-format streams are relayed byte for byte', () => {
     await compare(
       'openai',
       '/v1/chat/completions',
-      { model: 'gpt-5', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'bytes' }] },
+      {
+        model: 'gpt-5',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: 'bytes' }],
+      },
       { authorization: `Bearer ${key}` },
     );
   });
@@ -93,7 +137,12 @@ describe('same-format streams are relayed byte for byte', () => {
     await compare(
       'anthropic',
       '/v1/messages',
-      { model: 'claude-opus-4-7', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'bytes' }] },
+      {
+        model: 'claude-opus-4-7',
+        max_tokens: 50,
+        stream: true,
+        messages: [{ role: 'user', content: 'bytes' }],
+      },
       { 'x-api-key': key, 'anthropic-version': '2023-06-01' },
     );
   });

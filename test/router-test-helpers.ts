@@ -44,7 +44,8 @@ export function adminClient(stack: TestStack) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
+    const parsed: any = text ? JSON.parse(text) : undefined;
+    return { status: res.status, body: parsed };
   };
   return {
     call,
@@ -102,7 +103,11 @@ export async function readUsageEvents(stack: TestStack): Promise<UsageRecordedEv
 }
 
 /** The usage event of one request, waiting for it to be published (it is sent after the response). */
-export async function usageEventOf(stack: TestStack, requestId: string, timeoutMs = 10_000): Promise<UsageRecordedEvent> {
+export async function usageEventOf(
+  stack: TestStack,
+  requestId: string,
+  timeoutMs = 10_000,
+): Promise<UsageRecordedEvent> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = (await readUsageEvents(stack)).filter((e) => e.requestId === requestId);
@@ -116,7 +121,10 @@ export async function usageEventOf(stack: TestStack, requestId: string, timeoutM
 }
 
 /** Polls `check` until it returns a value (or throws after the timeout). */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -128,7 +136,12 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
 
 /** Credits an account's prepaid balance through billing (pay-as-you-go keys need one to be admitted). */
 export async function creditAccount(stack: TestStack, accountId: string, amountUsd: number): Promise<void> {
-  const rpc = new RpcClient({ natsUrl: stack.env.NATS_URL, namespace: stack.namespace, timeoutMs: 10_000, name: 'test-credit' });
+  const rpc = new RpcClient({
+    natsUrl: stack.env.NATS_URL,
+    namespace: stack.namespace,
+    timeoutMs: 10_000,
+    name: 'test-credit',
+  });
   await rpc.connect();
   try {
     await rpc.send(Subjects.billingCreditCreate, {

@@ -61,20 +61,28 @@ describe('Anthropic SDK → router → every provider family', () => {
 
   describe('Anthropic channel (same format)', () => {
     it('forwards the request with anthropic-beta and cache_control, and bills cache reads and writes', async () => {
-      anthropic.setBehavior({ usage: { inputTokens: 30, outputTokens: 12, cacheReadTokens: 1000, cacheWriteTokens: 200 } });
+      anthropic.setBehavior({
+        usage: { inputTokens: 30, outputTokens: 12, cacheReadTokens: 1000, cacheWriteTokens: 200 },
+      });
       const { data, response } = await client.messages
         .create(
           {
             model: 'claude-opus-4-7',
             max_tokens: 256,
-            system: [{ type: 'text', text: 'A long, cached system prompt.', cache_control: { type: 'ephemeral' } }],
+            system: [
+              { type: 'text', text: 'A long, cached system prompt.', cache_control: { type: 'ephemeral' } },
+            ],
             messages: [{ role: 'user', content: 'Hi Claude' }],
           },
           { headers: { 'anthropic-beta': 'prompt-caching-2024-07-31' } },
         )
         .withResponse();
       expect(data.content[0]).toMatchObject({ type: 'text', text: 'Hello from fake-anthropic: Hi Claude' });
-      expect(data.usage).toMatchObject({ input_tokens: 30, cache_read_input_tokens: 1000, output_tokens: 12 });
+      expect(data.usage).toMatchObject({
+        input_tokens: 30,
+        cache_read_input_tokens: 1000,
+        output_tokens: 12,
+      });
       const sent = anthropic.requests[0];
       expect(sent.headers['x-api-key']).toBe('sk-ant-upstream-secret');
       expect(sent.headers['anthropic-beta']).toBe('prompt-caching-2024-07-31');
@@ -82,7 +90,9 @@ describe('Anthropic SDK → router → every provider family', () => {
       expect(sent.json).toEqual({
         model: 'claude-opus-4-7',
         max_tokens: 256,
-        system: [{ type: 'text', text: 'A long, cached system prompt.', cache_control: { type: 'ephemeral' } }],
+        system: [
+          { type: 'text', text: 'A long, cached system prompt.', cache_control: { type: 'ephemeral' } },
+        ],
         messages: [{ role: 'user', content: 'Hi Claude' }],
       });
       const event = await usageEventOf(stack, response.headers.get('x-request-id')!);
@@ -109,7 +119,10 @@ describe('Anthropic SDK → router → every provider family', () => {
       const types: string[] = [];
       stream.on('streamEvent', (e) => types.push(e.type));
       const message = await stream.finalMessage();
-      expect(message.content[0]).toMatchObject({ type: 'text', text: 'Hello from fake-anthropic: Stream please' });
+      expect(message.content[0]).toMatchObject({
+        type: 'text',
+        text: 'Hello from fake-anthropic: Stream please',
+      });
       expect(types[0]).toBe('message_start');
       expect(types.slice(-2)).toEqual(['message_delta', 'message_stop']);
       expect(message.usage.output_tokens).toBeGreaterThan(0);
@@ -117,7 +130,11 @@ describe('Anthropic SDK → router → every provider family', () => {
     });
 
     it('answers with base URL host + /api too', async () => {
-      const viaApi = new Anthropic({ apiKey: stack.demo!.apiKey!.key, baseURL: `${stack.url}/api`, maxRetries: 0 });
+      const viaApi = new Anthropic({
+        apiKey: stack.demo!.apiKey!.key,
+        baseURL: `${stack.url}/api`,
+        maxRetries: 0,
+      });
       const msg = await viaApi.messages.create({
         model: 'claude-opus-4-7',
         max_tokens: 64,
@@ -127,14 +144,19 @@ describe('Anthropic SDK → router → every provider family', () => {
     });
 
     it("returns the provider's 400 in Anthropic's envelope without trying another channel", async () => {
-      anthropic.setBehavior({ error: { status: 400, type: 'invalid_request_error', message: 'max_tokens: too large' } });
+      anthropic.setBehavior({
+        error: { status: 400, type: 'invalid_request_error', message: 'max_tokens: too large' },
+      });
       const err = await client.messages
         .create({ model: 'claude-opus-4-7', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Anthropic.BadRequestError);
       const e = err as InstanceType<typeof Anthropic.BadRequestError>;
       expect(e.status).toBe(400);
-      expect(e.error).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: too large' } });
+      expect(e.error).toEqual({
+        type: 'error',
+        error: { type: 'invalid_request_error', message: 'max_tokens: too large' },
+      });
       expect(anthropic.requests).toHaveLength(1);
     });
   });
@@ -147,7 +169,12 @@ describe('Anthropic SDK → router → every provider family', () => {
         system: 'Be nice.',
         messages: [{ role: 'user', content: 'Hello GPT' }],
       });
-      expect(msg).toMatchObject({ type: 'message', role: 'assistant', model: 'gpt-5', stop_reason: 'end_turn' });
+      expect(msg).toMatchObject({
+        type: 'message',
+        role: 'assistant',
+        model: 'gpt-5',
+        stop_reason: 'end_turn',
+      });
       expect(msg.content[0]).toMatchObject({ type: 'text', text: 'Hello from fake-openai: Hello GPT' });
       const sent = openai.requests[0];
       expect(sent.path).toBe('/v1/chat/completions');
@@ -169,11 +196,21 @@ describe('Anthropic SDK → router → every provider family', () => {
         model: 'gpt-5',
         max_tokens: 128,
         messages: [{ role: 'user', content: 'Look it up' }],
-        tools: [{ name: 'lookup', description: 'Search', input_schema: { type: 'object', properties: { q: { type: 'string' } } } }],
+        tools: [
+          {
+            name: 'lookup',
+            description: 'Search',
+            input_schema: { type: 'object', properties: { q: { type: 'string' } } },
+          },
+        ],
       });
       const message = await stream.finalMessage();
       expect(message.stop_reason).toBe('tool_use');
-      expect(message.content[0]).toMatchObject({ type: 'tool_use', name: 'lookup', input: { q: 'torouter' } });
+      expect(message.content[0]).toMatchObject({
+        type: 'tool_use',
+        name: 'lookup',
+        input: { q: 'torouter' },
+      });
       expect(openai.requests[0].json).toMatchObject({
         stream: true,
         stream_options: { include_usage: true },
@@ -195,7 +232,11 @@ describe('Anthropic SDK → router → every provider family', () => {
         generationConfig: { maxOutputTokens: 64 },
       });
       const text = await client.messages
-        .stream({ model: 'gemini-2.5-pro', max_tokens: 64, messages: [{ role: 'user', content: 'Stream Gemini' }] })
+        .stream({
+          model: 'gemini-2.5-pro',
+          max_tokens: 64,
+          messages: [{ role: 'user', content: 'Stream Gemini' }],
+        })
         .finalText();
       expect(text).toBe('Hello from fake-gemini: Stream Gemini');
     });

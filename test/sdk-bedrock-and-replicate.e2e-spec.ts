@@ -31,7 +31,11 @@ describe('Bedrock and Replicate channels through every SDK', () => {
       name: 'bedrock-us',
       type: 'bedrock',
       baseUrl: bedrock.baseUrl,
-      credentials: { accessKeyId: 'AKIAFAKEACCESSKEY', secretAccessKey: 'fake-secret-access-key-value', region: 'us-west-2' },
+      credentials: {
+        accessKeyId: 'AKIAFAKEACCESSKEY',
+        secretAccessKey: 'fake-secret-access-key-value',
+        region: 'us-west-2',
+      },
       models: ['claude-sonnet-4-7'],
       modelMapping: { 'claude-sonnet-4-7': 'anthropic.claude-sonnet-4-7-v1:0' },
     });
@@ -85,7 +89,12 @@ describe('Bedrock and Replicate channels through every SDK', () => {
         inferenceConfig: { maxTokens: 200, temperature: 0.5 },
       });
       const event = await usageEventOf(stack, response.headers.get('x-request-id')!);
-      expect(event).toMatchObject({ channelName: 'bedrock-us', inputTokens: 21, outputTokens: 8, cacheReadTokens: 100 });
+      expect(event).toMatchObject({
+        channelName: 'bedrock-us',
+        inputTokens: 21,
+        outputTokens: 8,
+        cacheReadTokens: 100,
+      });
       expect(JSON.stringify(event)).not.toContain('fake-secret-access-key-value');
     });
 
@@ -110,7 +119,11 @@ describe('Bedrock and Replicate channels through every SDK', () => {
     it('translates tools for the Anthropic SDK, streaming included', async () => {
       bedrock.setBehavior({ toolCall: { name: 'search', arguments: { q: 'bedrock' } } });
       const tools: Anthropic.Tool[] = [
-        { name: 'search', description: 'Search the web', input_schema: { type: 'object', properties: { q: { type: 'string' } } } },
+        {
+          name: 'search',
+          description: 'Search the web',
+          input_schema: { type: 'object', properties: { q: { type: 'string' } } },
+        },
       ];
       const msg = await anthropic.messages.create({
         model: 'claude-sonnet-4-7',
@@ -124,20 +137,42 @@ describe('Bedrock and Replicate channels through every SDK', () => {
       expect(bedrock.requests[0].json).toMatchObject({
         toolConfig: {
           tools: [
-            { toolSpec: { name: 'search', description: 'Search the web', inputSchema: { json: { type: 'object', properties: { q: { type: 'string' } } } } } },
+            {
+              toolSpec: {
+                name: 'search',
+                description: 'Search the web',
+                inputSchema: { json: { type: 'object', properties: { q: { type: 'string' } } } },
+              },
+            },
           ],
           toolChoice: { any: {} },
         },
       });
-      const streamed = await anthropic.messages.stream({ model: 'claude-sonnet-4-7', max_tokens: 100, messages: [{ role: 'user', content: 'again' }], tools }).finalMessage();
-      expect(streamed.content[0]).toMatchObject({ type: 'tool_use', name: 'search', input: { q: 'bedrock' } });
+      const streamed = await anthropic.messages
+        .stream({
+          model: 'claude-sonnet-4-7',
+          max_tokens: 100,
+          messages: [{ role: 'user', content: 'again' }],
+          tools,
+        })
+        .finalMessage();
+      expect(streamed.content[0]).toMatchObject({
+        type: 'tool_use',
+        name: 'search',
+        input: { q: 'bedrock' },
+      });
     });
 
     it('answers the Gemini SDK, and fails over nowhere on a Bedrock 400', async () => {
-      const res = await gemini.models.generateContent({ model: 'claude-sonnet-4-7', contents: 'Hi from Gemini' });
+      const res = await gemini.models.generateContent({
+        model: 'claude-sonnet-4-7',
+        contents: 'Hi from Gemini',
+      });
       expect(res.text).toBe('Hello from fake-bedrock: Hi from Gemini');
       bedrock.setBehavior({ error: { status: 400, message: 'Malformed input request' } });
-      const err = await gemini.models.generateContent({ model: 'claude-sonnet-4-7', contents: 'x' }).catch((e: unknown) => e);
+      const err = await gemini.models
+        .generateContent({ model: 'claude-sonnet-4-7', contents: 'x' })
+        .catch((e: unknown) => e);
       expect(String(err)).toContain('Malformed input request');
       expect(String(err)).toContain('ValidationException');
     });
@@ -165,7 +200,12 @@ describe('Bedrock and Replicate channels through every SDK', () => {
         input: { prompt: 'Hello Replicate', system_prompt: 'Answer in English.', max_tokens: 50 },
       });
       const event = await usageEventOf(stack, response.headers.get('x-request-id')!);
-      expect(event).toMatchObject({ channelName: 'replicate-main', inputTokens: 12, outputTokens: 6, usageSource: 'upstream' });
+      expect(event).toMatchObject({
+        channelName: 'replicate-main',
+        inputTokens: 12,
+        outputTokens: 6,
+        usageSource: 'upstream',
+      });
     });
 
     it('streams urls.stream to the Anthropic SDK and reads usage from the finished prediction', async () => {
@@ -181,7 +221,10 @@ describe('Bedrock and Replicate channels through every SDK', () => {
       });
       const msg = await stream.finalMessage();
       // The fake echoes the first 40 characters of the prompt it got: the flattened conversation.
-      expect(msg.content[0]).toMatchObject({ type: 'text', text: 'Hello from fake-replicate: User: First\n\nAssistant: Reply\n\nUser: Str' });
+      expect(msg.content[0]).toMatchObject({
+        type: 'text',
+        text: 'Hello from fake-replicate: User: First\n\nAssistant: Reply\n\nUser: Str',
+      });
       expect(msg.usage.output_tokens).toBe(4);
       expect(replicate.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
         'POST /v1/models/deepseek-ai/deepseek-v3/predictions',
@@ -197,7 +240,10 @@ describe('Bedrock and Replicate channels through every SDK', () => {
 
     it('answers the Gemini SDK stream', async () => {
       let text = '';
-      for await (const chunk of await gemini.models.generateContentStream({ model: 'deepseek-v3', contents: 'Gemini to Replicate' })) {
+      for await (const chunk of await gemini.models.generateContentStream({
+        model: 'deepseek-v3',
+        contents: 'Gemini to Replicate',
+      })) {
         text += chunk.text ?? '';
       }
       expect(text).toBe('Hello from fake-replicate: Gemini to Replicate');
@@ -208,7 +254,9 @@ describe('Bedrock and Replicate channels through every SDK', () => {
         .create({
           model: 'deepseek-v3',
           messages: [{ role: 'user', content: 'x' }],
-          tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }],
+          tools: [
+            { type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } },
+          ],
         })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);

@@ -90,7 +90,10 @@ describe('Gemini SDK → router → every provider family', () => {
     });
 
     it('streams with alt=sse', async () => {
-      const stream = await ai.models.generateContentStream({ model: 'gemini-2.5-pro', contents: 'Stream it' });
+      const stream = await ai.models.generateContentStream({
+        model: 'gemini-2.5-pro',
+        contents: 'Stream it',
+      });
       let text = '';
       let last: { candidatesTokenCount?: number } | undefined;
       for await (const chunk of stream) {
@@ -104,7 +107,10 @@ describe('Gemini SDK → router → every provider family', () => {
     });
 
     it('works with base URL host + /api', async () => {
-      const viaApi = new GoogleGenAI({ apiKey: stack.demo!.apiKey!.key, httpOptions: { baseUrl: `${stack.url}/api` } });
+      const viaApi = new GoogleGenAI({
+        apiKey: stack.demo!.apiKey!.key,
+        httpOptions: { baseUrl: `${stack.url}/api` },
+      });
       const res = await viaApi.models.generateContent({ model: 'gemini-2.5-pro', contents: 'via api' });
       expect(res.text).toBe('Hello from fake-gemini: via api');
     });
@@ -124,7 +130,10 @@ describe('Gemini SDK → router → every provider family', () => {
         messages: [{ role: 'user', content: 'Hello GPT' }],
       });
       let text = '';
-      for await (const chunk of await ai.models.generateContentStream({ model: 'gpt-5', contents: 'Stream GPT' })) {
+      for await (const chunk of await ai.models.generateContentStream({
+        model: 'gpt-5',
+        contents: 'Stream GPT',
+      })) {
         text += chunk.text ?? '';
       }
       expect(text).toBe('Hello from fake-openai: Stream GPT');
@@ -139,7 +148,11 @@ describe('Gemini SDK → router → every provider family', () => {
           tools: [
             {
               functionDeclarations: [
-                { name: 'get_time', description: 'Current time', parametersJsonSchema: { type: 'object', properties: { tz: { type: 'string' } } } },
+                {
+                  name: 'get_time',
+                  description: 'Current time',
+                  parametersJsonSchema: { type: 'object', properties: { tz: { type: 'string' } } },
+                },
               ],
             },
           ],
@@ -161,7 +174,10 @@ describe('Gemini SDK → router → every provider family', () => {
         messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello Claude' }] }],
       });
       let text = '';
-      for await (const chunk of await ai.models.generateContentStream({ model: 'claude-opus-4-7', contents: 'Stream Claude' })) {
+      for await (const chunk of await ai.models.generateContentStream({
+        model: 'claude-opus-4-7',
+        contents: 'Stream Claude',
+      })) {
         text += chunk.text ?? '';
       }
       expect(text).toBe('Hello from fake-anthropic: Stream Claude');

@@ -102,7 +102,9 @@ describe('OpenAI SDK → router → every provider family', () => {
         model: 'gpt-5',
         channelId: channels.openai,
         channelName: 'openai-main',
-        attempts: [{ channelId: channels.openai, channelName: 'openai-main', outcome: 'success', httpStatus: 200 }],
+        attempts: [
+          { channelId: channels.openai, channelName: 'openai-main', outcome: 'success', httpStatus: 200 },
+        ],
         stream: false,
         usageSource: 'upstream',
         inputTokens: 600,
@@ -131,7 +133,10 @@ describe('OpenAI SDK → router → every provider family', () => {
       expect(last.choices).toEqual([]);
       expect(last.usage!.completion_tokens).toBeGreaterThan(0);
       expect((last.usage as unknown as { cost: number }).cost).toBeGreaterThan(0);
-      expect(openai.requests[0].json).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+      expect(openai.requests[0].json).toMatchObject({
+        stream: true,
+        stream_options: { include_usage: true },
+      });
       const event = await usageEventOf(stack, response.headers.get('x-request-id')!);
       expect(event).toMatchObject({ status: 'success', stream: true, usageSource: 'upstream' });
       expect(event.outputTokens).toBe(last.usage!.completion_tokens);
@@ -155,7 +160,9 @@ describe('OpenAI SDK → router → every provider family', () => {
 
   describe('Anthropic channel (translated)', () => {
     it('sends an Anthropic Messages request and answers in OpenAI format', async () => {
-      anthropic.setBehavior({ usage: { inputTokens: 50, outputTokens: 20, cacheReadTokens: 10, cacheWriteTokens: 5 } });
+      anthropic.setBehavior({
+        usage: { inputTokens: 50, outputTokens: 20, cacheReadTokens: 10, cacheWriteTokens: 5 },
+      });
       const { data, response } = await client.chat.completions
         .create({
           model: 'claude-opus-4-7',
@@ -192,7 +199,9 @@ describe('OpenAI SDK → router → every provider family', () => {
         outputTokens: 20,
       });
       // $15 in, $75 out, $1.5 cache read, $18.75 5-minute cache write per MTok
-      expect(event.costMicroUsd).toBe(Math.ceil(50 * 15) + Math.ceil(10 * 1.5) + Math.ceil(5 * 18.75) + Math.ceil(20 * 75));
+      expect(event.costMicroUsd).toBe(
+        Math.ceil(50 * 15) + Math.ceil(10 * 1.5) + Math.ceil(5 * 18.75) + Math.ceil(20 * 75),
+      );
     });
 
     it('streams an Anthropic event stream as OpenAI chunks', async () => {
@@ -230,7 +239,8 @@ describe('OpenAI SDK → router → every provider family', () => {
         tools,
         tool_choice: { type: 'function', function: { name: 'get_weather' } },
       });
-      const call = data.choices[0].message.tool_calls![0] as OpenAI.Chat.Completions.ChatCompletionMessageFunctionToolCall;
+      const call = data.choices[0].message
+        .tool_calls![0] as OpenAI.Chat.Completions.ChatCompletionMessageFunctionToolCall;
       expect(data.choices[0].finish_reason).toBe('tool_calls');
       expect(call.function.name).toBe('get_weather');
       expect(JSON.parse(call.function.arguments)).toEqual({ city: 'Paris' });
@@ -263,7 +273,8 @@ describe('OpenAI SDK → router → every provider family', () => {
     });
 
     it('passes images in messages as Anthropic image blocks', async () => {
-      const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+      const png =
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
       await client.chat.completions.create({
         model: 'claude-opus-4-7',
         messages: [
@@ -354,8 +365,15 @@ describe('OpenAI SDK → router → every provider family', () => {
   });
 
   it('answers under /api/v1 as well', async () => {
-    const viaApi = new OpenAI({ apiKey: stack.demo!.apiKey!.key, baseURL: `${stack.url}/api/v1`, maxRetries: 0 });
-    const data = await viaApi.chat.completions.create({ model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }] });
+    const viaApi = new OpenAI({
+      apiKey: stack.demo!.apiKey!.key,
+      baseURL: `${stack.url}/api/v1`,
+      maxRetries: 0,
+    });
+    const data = await viaApi.chat.completions.create({
+      model: 'gpt-5',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(data.choices[0].message.content).toBe('Hello from fake-openai: hi');
   });
 });

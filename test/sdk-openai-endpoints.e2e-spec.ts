@@ -82,7 +82,13 @@ describe('OpenAI endpoints, token counting and model listings', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([stack?.close(), primary?.close(), backup?.close(), anthropicFake?.close(), geminiFake?.close()]);
+    await Promise.all([
+      stack?.close(),
+      primary?.close(),
+      backup?.close(),
+      anthropicFake?.close(),
+      geminiFake?.close(),
+    ]);
   });
 
   beforeEach(() => {
@@ -91,9 +97,16 @@ describe('OpenAI endpoints, token counting and model listings', () => {
 
   describe('/v1/responses', () => {
     it('relays a Response and bills its usage (cached input split out)', async () => {
-      primary.setBehavior({ usage: { inputTokens: 100, outputTokens: 20, cacheReadTokens: 40, reasoningTokens: 5 } });
+      primary.setBehavior({
+        usage: { inputTokens: 100, outputTokens: 20, cacheReadTokens: 40, reasoningTokens: 5 },
+      });
       const { data, response } = await client.responses
-        .create({ model: 'gpt-5', input: 'Hello Responses', instructions: 'Be terse.', max_output_tokens: 64 })
+        .create({
+          model: 'gpt-5',
+          input: 'Hello Responses',
+          instructions: 'Be terse.',
+          max_output_tokens: 64,
+        })
         .withResponse();
       expect(data.output_text).toBe('Hello from fake-openai: Hello Responses');
       expect(primary.requests[0].path).toBe('/v1/responses');
@@ -131,6 +144,78 @@ describe('OpenAI endpoints, token counting and model listings', () => {
       expect((completed!.usage as unknown as { cost: number }).cost).toBeGreaterThan(0);
     });
 
+    it('translates a Response for an Anthropic channel, JSON and stream, function calls included', async () => {
+      anthropicFake.setBehavior({ usage: { inputTokens: 30, outputTokens: 10 } });
+      const res = await client.responses.create({
+        model: 'claude-opus-4-7',
+        instructions: 'Be brief.',
+        input: [{ role: 'user', content: [{ type: 'input_text', text: 'Hello via Responses' }] }],
+        max_output_tokens: 100,
+      });
+      expect(res.output_text).toBe('Hello from fake-anthropic: Hello via Responses');
+      expect(res.usage).toMatchObject({ input_tokens: 30, output_tokens: 10 });
+      expect(anthropicFake.requests[0].json).toEqual({
+        model: 'claude-opus-4-7',
+        max_tokens: 100,
+        system: 'Be brief.',
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello via Responses' }] }],
+      });
+
+      // The SDK's stream helper checks the event sequence as it rebuilds the Response.
+      const stream = client.responses.stream({ model: 'claude-opus-4-7', input: 'Stream via Responses' });
+      const deltas: string[] = [];
+      stream.on('response.output_text.delta', (e) => deltas.push(e.delta));
+      const final = await stream.finalResponse();
+      expect(final.output_text).toBe('Hello from fake-anthropic: Stream via Responses');
+      expect(deltas.join('')).toBe(final.output_text);
+      expect((final.usage as unknown as { cost: number }).cost).toBeGreaterThan(0);
+
+      anthropicFake.setBehavior({ toolCall: { name: 'lookup', arguments: { q: 'x' } } });
+      const tools: OpenAI.Responses.Tool[] = [
+        {
+          type: 'function',
+          name: 'lookup',
+          description: 'Find',
+          parameters: { type: 'object', properties: { q: { type: 'string' } } },
+          strict: false,
+        },
+      ];
+      const called = await client.responses.create({ model: 'claude-opus-4-7', input: 'find x', tools });
+      expect(called.output[0]).toMatchObject({
+        type: 'function_call',
+        name: 'lookup',
+        arguments: '{"q":"x"}',
+      });
+      const streamedCall = await client.responses
+        .stream({ model: 'claude-opus-4-7', input: 'find x', tools })
+        .finalResponse();
+      expect(streamedCall.output[0]).toMatchObject({
+        type: 'function_call',
+        name: 'lookup',
+        arguments: '{"q":"x"}',
+      });
+
+      // The tool result goes back as a function_call_output item.
+      anthropicFake.setBehavior({});
+      await client.responses.create({
+        model: 'claude-opus-4-7',
+        input: [
+          { role: 'user', content: 'find x' },
+          { type: 'function_call', call_id: 'toolu_1', name: 'lookup', arguments: '{"q":"x"}' },
+          { type: 'function_call_output', call_id: 'toolu_1', output: 'found it' },
+        ],
+        tools,
+      });
+      expect((anthropicFake.requests.at(-1)!.json as { messages: unknown[] }).messages).toEqual([
+        { role: 'user', content: [{ type: 'text', text: 'find x' }] },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'toolu_1', name: 'lookup', input: { q: 'x' } }],
+        },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'found it' }] },
+      ]);
+    });
+
     it('fails over to the next OpenAI-compatible channel', async () => {
       primary.setBehavior({ error: { status: 500 } });
       const res = await client.responses.create({ model: 'gpt-5', input: 'x' });
@@ -143,10 +228,21 @@ describe('OpenAI endpoints, token counting and model listings', () => {
     const { data, response } = await client.embeddings
       .create({ model: 'text-embedding-3-small', input: ['alpha', 'beta'], dimensions: 4 })
       .withResponse();
-    expect(data.data.map((d) => d.embedding)).toEqual([embeddingVector('alpha', 4), embeddingVector('beta', 4)]);
-    expect(primary.requests[0].json).toMatchObject({ model: 'text-embedding-3-small', input: ['alpha', 'beta'], encoding_format: 'base64' });
+    expect(data.data.map((d) => d.embedding)).toEqual([
+      embeddingVector('alpha', 4),
+      embeddingVector('beta', 4),
+    ]);
+    expect(primary.requests[0].json).toMatchObject({
+      model: 'text-embedding-3-small',
+      input: ['alpha', 'beta'],
+      encoding_format: 'base64',
+    });
     const event = await usageEventOf(stack, response.headers.get('x-request-id')!);
-    expect(event).toMatchObject({ endpoint: '/v1/embeddings', inputTokens: data.usage.prompt_tokens, outputTokens: 0 });
+    expect(event).toMatchObject({
+      endpoint: '/v1/embeddings',
+      inputTokens: data.usage.prompt_tokens,
+      outputTokens: 0,
+    });
   });
 
   it('/v1/images/generations: token-billed gpt-image-1, per-image-billed dall-e-3', async () => {
@@ -155,9 +251,15 @@ describe('OpenAI endpoints, token counting and model listings', () => {
       .withResponse();
     expect(data.data!.map((d) => d.b64_json)).toEqual([FAKE_PNG_BASE64, FAKE_PNG_BASE64]);
     const tokens = await usageEventOf(stack, response.headers.get('x-request-id')!);
-    expect(tokens).toMatchObject({ endpoint: '/v1/images/generations', outputTokens: 544, usageSource: 'upstream' });
+    expect(tokens).toMatchObject({
+      endpoint: '/v1/images/generations',
+      outputTokens: 544,
+      usageSource: 'upstream',
+    });
 
-    const dalle = await client.images.generate({ model: 'dall-e-3', prompt: 'a blue fox', n: 3 }).withResponse();
+    const dalle = await client.images
+      .generate({ model: 'dall-e-3', prompt: 'a blue fox', n: 3 })
+      .withResponse();
     const perImage = await usageEventOf(stack, dalle.response.headers.get('x-request-id')!);
     expect(perImage.costMicroUsd).toBe(3 * 40_000);
   });
@@ -178,7 +280,10 @@ describe('OpenAI endpoints, token counting and model listings', () => {
 
   it('/v1/audio/transcriptions: multipart in, transcript and token usage out', async () => {
     const { data, response } = await client.audio.transcriptions
-      .create({ model: 'gpt-4o-transcribe', file: await toFile(Buffer.from('RIFF-fake-wave-data'), 'talk.wav') })
+      .create({
+        model: 'gpt-4o-transcribe',
+        file: await toFile(Buffer.from('RIFF-fake-wave-data'), 'talk.wav'),
+      })
       .withResponse();
     expect(data.text).toBe('Transcript of talk.wav');
     const event = await usageEventOf(stack, response.headers.get('x-request-id')!);
@@ -194,11 +299,17 @@ describe('OpenAI endpoints, token counting and model listings', () => {
   });
 
   it('/v1/audio/speech: relays the audio bytes and bills the input text', async () => {
-    const res = await client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Hello speech' }).asResponse();
+    const res = await client.audio.speech
+      .create({ model: 'tts-1', voice: 'alloy', input: 'Hello speech' })
+      .asResponse();
     expect(res.headers.get('content-type')).toBe('audio/mpeg');
     expect(Buffer.from(await res.arrayBuffer())).toEqual(fakeSpeechBytes('Hello speech'));
     const event = await usageEventOf(stack, res.headers.get('x-request-id')!);
-    expect(event).toMatchObject({ endpoint: '/v1/audio/speech', usageSource: 'estimated', status: 'success' });
+    expect(event).toMatchObject({
+      endpoint: '/v1/audio/speech',
+      usageSource: 'estimated',
+      status: 'success',
+    });
     expect(event.inputTokens).toBeGreaterThan(0);
   });
 
@@ -206,10 +317,18 @@ describe('OpenAI endpoints, token counting and model listings', () => {
     const res = await fetch(`${stack.url}/api/v1/rerank`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.demo!.apiKey!.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'jina-reranker-v2', query: 'red fox', documents: ['a blue whale', 'the red fox jumps'], top_n: 1 }),
+      body: JSON.stringify({
+        model: 'jina-reranker-v2',
+        query: 'red fox',
+        documents: ['a blue whale', 'the red fox jumps'],
+        top_n: 1,
+      }),
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { results: Array<{ index: number }>; usage: { total_tokens: number; cost: number } };
+    const body = (await res.json()) as {
+      results: Array<{ index: number }>;
+      usage: { total_tokens: number; cost: number };
+    };
     expect(body.results).toEqual([expect.objectContaining({ index: 1 })]);
     expect(body.usage.cost).toBeGreaterThan(0);
     const event = await usageEventOf(stack, res.headers.get('x-request-id')!);
@@ -239,8 +358,14 @@ describe('OpenAI endpoints, token counting and model listings', () => {
     });
 
     it("answers Gemini's countTokens from a Gemini channel", async () => {
-      const gemini = new GoogleGenAI({ apiKey: stack.demo!.apiKey!.key, httpOptions: { baseUrl: stack.url } });
-      const counted = await gemini.models.countTokens({ model: 'gemini-2.5-pro', contents: 'Count me please' });
+      const gemini = new GoogleGenAI({
+        apiKey: stack.demo!.apiKey!.key,
+        httpOptions: { baseUrl: stack.url },
+      });
+      const counted = await gemini.models.countTokens({
+        model: 'gemini-2.5-pro',
+        contents: 'Count me please',
+      });
       expect(counted.totalTokens).toBeGreaterThan(0);
       expect(geminiFake.requests[0].path).toBe('/v1beta/models/gemini-2.5-pro:countTokens');
     });
@@ -250,7 +375,17 @@ describe('OpenAI endpoints, token counting and model listings', () => {
     it('lists only models an enabled channel serves, on /v1/models and /v1beta/models', async () => {
       const listed = (await client.models.list()).data.map((m) => m.id).sort();
       expect(listed).toEqual(
-        ['claude-opus-4-7', 'dall-e-3', 'gemini-2.5-pro', 'gpt-4o-transcribe', 'gpt-5', 'gpt-image-1', 'jina-reranker-v2', 'text-embedding-3-small', 'tts-1'].sort(),
+        [
+          'claude-opus-4-7',
+          'dall-e-3',
+          'gemini-2.5-pro',
+          'gpt-4o-transcribe',
+          'gpt-5',
+          'gpt-image-1',
+          'jina-reranker-v2',
+          'text-embedding-3-small',
+          'tts-1',
+        ].sort(),
       );
       expect(listed).not.toContain('deepseek-v3'); // in the catalog, but no enabled channel serves it
       const one = await client.models.retrieve('gpt-5');

@@ -31,7 +31,9 @@ function makeController(instance: string) {
   class EchoController {
     @MessagePattern(Subjects.keysApiKeyLookup)
     // Answers only the fields these specs read; the real keys service fills the whole policy.
-    lookup(@Payload(new ZodPayloadPipe(ApiKeyLookupRequest)) req: ApiKeyLookupRequest): Partial<ApiKeyPolicy> {
+    lookup(
+      @Payload(new ZodPayloadPipe(ApiKeyLookupRequest)) req: ApiKeyLookupRequest,
+    ): Partial<ApiKeyPolicy> {
       handled[instance] = (handled[instance] ?? 0) + 1;
       if (req.keyHash.startsWith('dead')) throw new DomainError(ErrorCodes.NOT_FOUND, 'no such key');
       if (req.keyHash.startsWith('bad')) throw new Error('database exploded at 10.0.0.5');

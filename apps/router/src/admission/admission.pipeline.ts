@@ -3,6 +3,9 @@ import { DiscoveryService } from '@nestjs/core';
 import { AdmissionStepProvider } from './admission-step.decorator';
 import type { AdmissionContext, AdmissionHold, AdmissionOutcome, AdmissionStep } from './admission.types';
 
+/** Steps ordered below this check only the caller (IP) and must not read the model. */
+export const MODEL_CHECKS_FROM = 20;
+
 /** The holds of an admitted request; `finish` settles them all exactly once. */
 export class Admission {
   private finished = false;
@@ -59,6 +62,22 @@ export class AdmissionPipeline implements OnModuleInit {
 
   get stepNames(): string[] {
     return this.steps.map((s) => s.name);
+  }
+
+  /**
+   * Runs only the caller checks (order below MODEL_CHECKS_FROM: the IP lists), which need no model. Used
+   * when the requested model is unknown, so a blocked IP still gets ACCESS_DENIED before model_not_found
+   * (DECISIONS.md's order); nothing is held.
+   */
+  async checkCaller(
+    ctx: Pick<AdmissionContext, 'requestId' | 'caller' | 'surface' | 'clientIp'>,
+  ): Promise<void> {
+    const refused = { kind: 'refused' as const, costMicroUsd: 0, inputTokens: 0, outputTokens: 0 };
+    for (const step of this.steps) {
+      if (step.order >= MODEL_CHECKS_FROM) break;
+      const hold = await step.admit(ctx as AdmissionContext);
+      if (hold) await releaseAll([hold], refused, this.logger);
+    }
   }
 
   async admit(ctx: AdmissionContext): Promise<Admission> {

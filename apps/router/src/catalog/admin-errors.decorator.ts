@@ -5,5 +5,7 @@ import { controlPlaneErrorEnvelope } from '../docs/api-schemas';
 /** The error responses of an admin route, in the control-plane envelope. */
 export const AdminErrors = (...list: Array<[number, string]>) =>
   applyDecorators(
-    ...list.map(([status, description]) => ApiResponse({ status, description, schema: controlPlaneErrorEnvelope })),
+    ...list.map(([status, description]) =>
+      ApiResponse({ status, description, schema: controlPlaneErrorEnvelope }),
+    ),
   );

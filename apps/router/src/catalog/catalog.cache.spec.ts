@@ -24,7 +24,10 @@ function channel(id: string, fields: Partial<ChannelEntity> = {}): ChannelEntity
 }
 
 async function cacheWith(channels: ChannelEntity[]): Promise<CatalogCache> {
-  const repo = { listModels: async () => [], listChannelsWithCredentials: async () => channels } as unknown as CatalogRepository;
+  const repo = {
+    listModels: async () => [],
+    listChannelsWithCredentials: async () => channels,
+  } as unknown as CatalogRepository;
   const cache = new CatalogCache(repo, {} as EventBus);
   await cache.refresh();
   return cache;
@@ -50,7 +53,11 @@ describe('CatalogCache.candidates', () => {
   });
 
   it('orders by priority, then least recently used', async () => {
-    const cache = await cacheWith([channel('p2', { priority: 2 }), channel('p1a', { priority: 1 }), channel('p1b', { priority: 1 })]);
+    const cache = await cacheWith([
+      channel('p2', { priority: 2 }),
+      channel('p1a', { priority: 1 }),
+      channel('p1b', { priority: 1 }),
+    ]);
     const first = cache.candidates('m')[0];
     expect(['p1a', 'p1b']).toContain(first.id);
     expect(cache.candidates('m').at(-1)!.id).toBe('p2');
@@ -59,7 +66,11 @@ describe('CatalogCache.candidates', () => {
   });
 
   it('splits ties by weight', async () => {
-    const cache = await cacheWith([channel('heavy', { weight: 9 }), channel('light', { weight: 1 }), channel('none', { weight: 0 })]);
+    const cache = await cacheWith([
+      channel('heavy', { weight: 9 }),
+      channel('light', { weight: 1 }),
+      channel('none', { weight: 0 }),
+    ]);
     const counts: Record<string, number> = { heavy: 0, light: 0, none: 0 };
     for (let i = 0; i < 2000; i++) counts[cache.candidates('m')[0].id] += 1;
     expect(counts.none).toBe(0);

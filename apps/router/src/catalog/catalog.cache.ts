@@ -48,7 +48,8 @@ export class CatalogCache implements OnModuleInit, OnApplicationShutdown {
     this.subscription = this.events.subscribe(
       Subjects.routerCatalogChanged,
       CatalogChangedEvent,
-      () => void this.refresh().catch((e: unknown) => this.logger.warn(`catalog reload failed: ${String(e)}`)),
+      () =>
+        void this.refresh().catch((e: unknown) => this.logger.warn(`catalog reload failed: ${String(e)}`)),
       (e) => this.logger.warn(`ignored malformed catalog event: ${e}`),
     );
     this.timer = setInterval(() => {

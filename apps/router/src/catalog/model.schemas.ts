@@ -4,7 +4,13 @@ import { z } from 'zod';
 export const modalities = ['text', 'multimodal', 'image', 'video', 'audio', 'embedding', 'rerank'] as const;
 
 /** A USD amount per million tokens (or per request): a number or decimal string, at most 6 decimals. */
-const usd = z.union([z.number().finite().min(0), z.string().trim().regex(/^\d+(\.\d{1,6})?$/, 'a USD amount with at most 6 decimals')]);
+const usd = z.union([
+  z.number().finite().min(0),
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d{1,6})?$/, 'a USD amount with at most 6 decimals'),
+]);
 const tokens = z.number().int().min(1).max(100_000_000);
 
 const modelFields = {
@@ -29,7 +35,10 @@ export const createModelBody = z
       .min(1)
       .max(200)
       .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, 'letters, digits and . _ : / @ - only')
-      .refine((id) => !id.endsWith('-thinking'), 'must not end in -thinking (that suffix switches reasoning on)'),
+      .refine(
+        (id) => !id.endsWith('-thinking'),
+        'must not end in -thinking (that suffix switches reasoning on)',
+      ),
     ...modelFields,
     cacheReadUsdPerMTok: modelFields.cacheReadUsdPerMTok.optional(),
     cacheWrite5mUsdPerMTok: modelFields.cacheWrite5mUsdPerMTok.optional(),
@@ -54,8 +63,12 @@ const writable: Record<string, SchemaObject> = {
   inputUsdPerMTok: price('USD per million input tokens'),
   outputUsdPerMTok: price('USD per million output tokens (reasoning included)'),
   cacheReadUsdPerMTok: nullablePrice('USD per million cache-read tokens; null = the input price'),
-  cacheWrite5mUsdPerMTok: nullablePrice('USD per million tokens written to a 5-minute cache; null = the input price'),
-  cacheWrite1hUsdPerMTok: nullablePrice('USD per million tokens written to a 1-hour cache; null = the input price'),
+  cacheWrite5mUsdPerMTok: nullablePrice(
+    'USD per million tokens written to a 5-minute cache; null = the input price',
+  ),
+  cacheWrite1hUsdPerMTok: nullablePrice(
+    'USD per million tokens written to a 1-hour cache; null = the input price',
+  ),
   perRequestUsd: nullablePrice('USD added to every request'),
   contextWindow: { type: 'integer', nullable: true, example: 400000 },
   maxOutputTokens: { type: 'integer', nullable: true, example: 128000 },

@@ -35,7 +35,12 @@ export class ModelsHttpController {
   @ApiOperation({ operationId: 'createModel', summary: 'Add a model to the catalog with its prices' })
   @ApiBody({ schema: createModelSchema })
   @ApiResponse({ status: 201, schema: modelSchema })
-  @AdminErrors([400, '`validation_failed`'], [401, '`unauthorized`'], [403, '`forbidden`'], [409, '`conflict`'])
+  @AdminErrors(
+    [400, '`validation_failed`'],
+    [401, '`unauthorized`'],
+    [403, '`forbidden`'],
+    [409, '`conflict`'],
+  )
   createModel(@Body(new ZodPayloadPipe(createModelBody)) body: CreateModelBody): Promise<ModelView> {
     return this.models.create(body);
   }
@@ -57,10 +62,18 @@ export class ModelsHttpController {
   }
 
   @Patch(':id')
-  @ApiOperation({ operationId: 'updateModel', summary: "Change a model's prices or limits (new requests use them at once)" })
+  @ApiOperation({
+    operationId: 'updateModel',
+    summary: "Change a model's prices or limits (new requests use them at once)",
+  })
   @ApiBody({ schema: updateModelSchema })
   @ApiOkResponse({ schema: modelSchema })
-  @AdminErrors([400, '`validation_failed`'], [401, '`unauthorized`'], [403, '`forbidden`'], [404, '`not_found`'])
+  @AdminErrors(
+    [400, '`validation_failed`'],
+    [401, '`unauthorized`'],
+    [403, '`forbidden`'],
+    [404, '`not_found`'],
+  )
   updateModel(
     @Param('id') id: string,
     @Body(new ZodPayloadPipe(updateModelBody)) body: UpdateModelBody,

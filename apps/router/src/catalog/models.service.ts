@@ -109,7 +109,8 @@ export class ModelsService {
     const fields: Partial<ModelEntity> = {};
     if (body.vendor !== undefined) fields.vendor = body.vendor;
     if (body.modality !== undefined) fields.modality = body.modality;
-    if (body.inputUsdPerMTok !== undefined) fields.inputMicroUsdPerMTok = micro(body.inputUsdPerMTok, 'inputUsdPerMTok');
+    if (body.inputUsdPerMTok !== undefined)
+      fields.inputMicroUsdPerMTok = micro(body.inputUsdPerMTok, 'inputUsdPerMTok');
     if (body.outputUsdPerMTok !== undefined) {
       fields.outputMicroUsdPerMTok = micro(body.outputUsdPerMTok, 'outputUsdPerMTok');
     }
@@ -122,7 +123,8 @@ export class ModelsService {
     if (body.cacheWrite1hUsdPerMTok !== undefined) {
       fields.cacheWrite1hMicroUsdPerMTok = microOrNull(body.cacheWrite1hUsdPerMTok, 'cacheWrite1hUsdPerMTok');
     }
-    if (body.perRequestUsd !== undefined) fields.perRequestMicroUsd = microOrNull(body.perRequestUsd, 'perRequestUsd');
+    if (body.perRequestUsd !== undefined)
+      fields.perRequestMicroUsd = microOrNull(body.perRequestUsd, 'perRequestUsd');
     if (body.contextWindow !== undefined) fields.contextWindow = body.contextWindow;
     if (body.maxOutputTokens !== undefined) fields.maxOutputTokens = body.maxOutputTokens;
     if (body.supportsThinking !== undefined) fields.supportsThinking = body.supportsThinking;

@@ -148,7 +148,8 @@ export class ChannelHealth {
     s.recent.push({ at: now, ok });
     const cutoff = now - RECENT_WINDOW_MS;
     let drop = 0;
-    while (drop < s.recent.length && (s.recent[drop].at <= cutoff || s.recent.length - drop > RECENT_MAX)) drop++;
+    while (drop < s.recent.length && (s.recent[drop].at <= cutoff || s.recent.length - drop > RECENT_MAX))
+      drop++;
     if (drop) s.recent.splice(0, drop);
   }
 }

@@ -15,7 +15,12 @@ import {
   type ChannelTypeSpec,
 } from './channel-types';
 import { CredentialsCipher } from './credentials.cipher';
-import { defaultUpstreamTimeouts, UpstreamHttp, type UpstreamHttpRequest, type UpstreamTimeouts } from './upstream-http';
+import {
+  defaultUpstreamTimeouts,
+  UpstreamHttp,
+  type UpstreamHttpRequest,
+  type UpstreamTimeouts,
+} from './upstream-http';
 
 /** A channel ready to be called: decrypted credentials, resolved base URL and timeouts, its pool key. */
 export interface RuntimeChannel {
@@ -132,7 +137,10 @@ export class ChannelRuntimes {
         headers['x-api-key'] = apiKey;
         const client = opts.clientHeaders ?? {};
         const version = client['anthropic-version'];
-        headers['anthropic-version'] = typeof version === 'string' && version ? version : (headers['anthropic-version'] ?? ANTHROPIC_VERSION);
+        headers['anthropic-version'] =
+          typeof version === 'string' && version
+            ? version
+            : (headers['anthropic-version'] ?? ANTHROPIC_VERSION);
         for (const name of ANTHROPIC_FORWARDED) {
           const value = client[name];
           if (typeof value === 'string' && value) headers[name] = value;
@@ -144,7 +152,10 @@ export class ChannelRuntimes {
         headers['x-goog-api-key'] = apiKey;
         break;
       case 'bedrock':
-        Object.assign(headers, await signBedrockRequest(creds, url, opts.method ?? 'POST', headers, body.toString()));
+        Object.assign(
+          headers,
+          await signBedrockRequest(creds, url, opts.method ?? 'POST', headers, body.toString()),
+        );
         break;
       case 'demo':
         break;

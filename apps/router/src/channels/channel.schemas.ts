@@ -77,7 +77,11 @@ const timeoutsSchema: SchemaObject = {
   type: 'object',
   properties: {
     connectMs: { type: 'integer', example: 10000 },
-    firstByteMs: { type: 'integer', example: 120000, description: 'also the longest silence inside a stream' },
+    firstByteMs: {
+      type: 'integer',
+      example: 120000,
+      description: 'also the longest silence inside a stream',
+    },
     totalMs: { type: 'integer', example: 600000 },
   },
 };
@@ -93,7 +97,8 @@ const writableProperties: Record<string, SchemaObject> = {
       "Overrides the provider default; the form the provider's SDK takes (OpenAI-style ending in /v1, Anthropic and Gemini the host root). Loopback, private and link-local hosts are refused unless ALLOW_PRIVATE_UPSTREAMS=true.",
   },
   credentials: {
-    description: 'Write-only. `{apiKey}`, or for Bedrock `{accessKeyId, secretAccessKey, region, sessionToken?}`.',
+    description:
+      'Write-only. `{apiKey}`, or for Bedrock `{accessKeyId, secretAccessKey, region, sessionToken?}`.',
     oneOf: [
       { type: 'object', required: ['apiKey'], properties: { apiKey: { type: 'string' } } },
       {
@@ -139,7 +144,11 @@ export const channelHealthSchema: SchemaObject = {
     status: { type: 'string', enum: ['healthy', 'cooling_down', 'unhealthy'] },
     cooldownUntil: { type: 'string', format: 'date-time', nullable: true },
     consecutiveFailures: { type: 'integer' },
-    recentErrorRate: { type: 'number', nullable: true, description: 'failed share of attempts in the last 5 minutes' },
+    recentErrorRate: {
+      type: 'number',
+      nullable: true,
+      description: 'failed share of attempts in the last 5 minutes',
+    },
     recentRequests: { type: 'integer' },
     lastError: {
       type: 'object',

@@ -1,6 +1,15 @@
 import {
   Body,
-  Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -39,13 +48,21 @@ export class ChannelsHttpController {
   @ApiOperation({ operationId: 'createChannel', summary: 'Add an upstream channel' })
   @ApiBody({ schema: createChannelSchema })
   @ApiResponse({ status: 201, schema: channelSchema })
-  @AdminErrors([400, '`validation_failed` (names the field; unsafe baseUrl)'], [401, '`unauthorized`'], [403, '`forbidden`'], [409, '`conflict`: name taken'])
+  @AdminErrors(
+    [400, '`validation_failed` (names the field; unsafe baseUrl)'],
+    [401, '`unauthorized`'],
+    [403, '`forbidden`'],
+    [409, '`conflict`: name taken'],
+  )
   createChannel(@Body(new ZodPayloadPipe(createChannelBody)) body: CreateChannelBody): Promise<ChannelView> {
     return this.channels.create(body);
   }
 
   @Get()
-  @ApiOperation({ operationId: 'listChannels', summary: 'Every channel with its health, cool-down and recent error rate' })
+  @ApiOperation({
+    operationId: 'listChannels',
+    summary: 'Every channel with its health, cool-down and recent error rate',
+  })
   @ApiOkResponse({ schema: channelListSchema })
   @AdminErrors([401, '`unauthorized`'], [403, '`forbidden`'])
   async listChannels(): Promise<{ data: ChannelView[] }> {
@@ -61,10 +78,19 @@ export class ChannelsHttpController {
   }
 
   @Patch(':id')
-  @ApiOperation({ operationId: 'updateChannel', summary: 'Change a channel (credentials are replaced when given)' })
+  @ApiOperation({
+    operationId: 'updateChannel',
+    summary: 'Change a channel (credentials are replaced when given)',
+  })
   @ApiBody({ schema: updateChannelSchema })
   @ApiOkResponse({ schema: channelSchema })
-  @AdminErrors([400, '`validation_failed`'], [401, '`unauthorized`'], [403, '`forbidden`'], [404, '`not_found`'], [409, '`conflict`'])
+  @AdminErrors(
+    [400, '`validation_failed`'],
+    [401, '`unauthorized`'],
+    [403, '`forbidden`'],
+    [404, '`not_found`'],
+    [409, '`conflict`'],
+  )
   updateChannel(
     @Param('id') id: string,
     @Body(new ZodPayloadPipe(updateChannelBody)) body: UpdateChannelBody,

@@ -109,7 +109,11 @@ export class ChannelsService {
     }
     if (body.baseUrl !== undefined || body.credentials !== undefined) {
       const stored = current.credentialsEncrypted ? this.readCredentials(current.credentialsEncrypted) : {};
-      await this.checkBaseUrl(type, body.baseUrl !== undefined ? body.baseUrl : current.baseUrl, credentials ?? stored);
+      await this.checkBaseUrl(
+        type,
+        body.baseUrl !== undefined ? body.baseUrl : current.baseUrl,
+        credentials ?? stored,
+      );
       if (body.baseUrl !== undefined) fields.baseUrl = body.baseUrl;
     }
     if (body.name !== undefined) fields.name = body.name;
@@ -145,12 +149,19 @@ export class ChannelsService {
     const runtime = this.runtimes.get(entity);
     const target = model ?? entity.models[0] ?? null;
     if (runtime.problem) {
-      return { ok: false, model: target, latencyMs: 0, status: null, error: { type: 'misconfigured', message: runtime.problem } };
+      return {
+        ok: false,
+        model: target,
+        latencyMs: 0,
+        status: null,
+        error: { type: 'misconfigured', message: runtime.problem },
+      };
     }
     if (!target) {
       throw new DomainError(ErrorCodes.VALIDATION_FAILED, 'models: the channel serves no model to test with');
     }
-    if (runtime.spec.wire === 'demo') return { ok: true, model: target, latencyMs: 0, status: 200, error: null };
+    if (runtime.spec.wire === 'demo')
+      return { ok: true, model: target, latencyMs: 0, status: 200, error: null };
     const request: CanonicalRequest = {
       model: target,
       messages: [{ role: 'user', content: [{ type: 'text', text: 'ping' }] }],
@@ -176,12 +187,24 @@ export class ChannelsService {
       const upstream = codec.decodeUpstreamError(res.status, text);
       const message = scrubUpstreamMessage(upstream.message, runtime);
       this.health.recordFailure(id, { status: res.status, type: upstream.type, message });
-      return { ok: false, model: target, latencyMs, status: res.status, error: { type: upstream.type, message } };
+      return {
+        ok: false,
+        model: target,
+        latencyMs,
+        status: res.status,
+        error: { type: upstream.type, message },
+      };
     } catch (e) {
       if (!(e instanceof UpstreamFailure)) throw e;
       const latencyMs = Math.round(performance.now() - started);
       this.health.recordFailure(id, { type: e.kind, message: e.message });
-      return { ok: false, model: target, latencyMs, status: null, error: { type: e.kind, message: e.message } };
+      return {
+        ok: false,
+        model: target,
+        latencyMs,
+        status: null,
+        error: { type: e.kind, message: e.message },
+      };
     }
   }
 
@@ -246,7 +269,11 @@ export class ChannelsService {
     }
   }
 
-  private async checkBaseUrl(type: ChannelType, baseUrl: string | null, credentials: ChannelCredentials): Promise<void> {
+  private async checkBaseUrl(
+    type: ChannelType,
+    baseUrl: string | null,
+    credentials: ChannelCredentials,
+  ): Promise<void> {
     if (type === 'demo') {
       if (baseUrl) throw invalid('baseUrl', 'the demo channel has no base URL');
       return;
@@ -280,7 +307,9 @@ function unique(values: string[]): string[] {
 }
 
 function invalid(field: string, message: string): DomainError {
-  return new DomainError(ErrorCodes.VALIDATION_FAILED, `${field}: ${message}`, { fields: [{ field, message }] });
+  return new DomainError(ErrorCodes.VALIDATION_FAILED, `${field}: ${message}`, {
+    fields: [{ field, message }],
+  });
 }
 
 function notFound(id: string): DomainError {

@@ -18,6 +18,8 @@ describe('CredentialsCipher (AES-256-GCM, key from HKDF)', () => {
     const [v, iv, tag, data] = text.split(':');
     const flipped = Buffer.from(data, 'base64url');
     flipped[0] ^= 1;
-    expect(() => new CredentialsCipher(secret).decrypt([v, iv, tag, flipped.toString('base64url')].join(':'))).toThrow();
+    expect(() =>
+      new CredentialsCipher(secret).decrypt([v, iv, tag, flipped.toString('base64url')].join(':')),
+    ).toThrow();
   });
 });

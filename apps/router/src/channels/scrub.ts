@@ -1,6 +1,7 @@
 import type { RuntimeChannel } from './channel-runtimes';
 
-const KEY_LIKE = /\b(sk|rk|pk|key|AKIA|ASIA)[-_A-Za-z0-9]{12,}\b|\bAIza[0-9A-Za-z_-]{20,}\b|\br8_[A-Za-z0-9]{20,}\b/g;
+const KEY_LIKE =
+  /\b(sk|rk|pk|key|AKIA|ASIA)[-_A-Za-z0-9]{12,}\b|\bAIza[0-9A-Za-z_-]{20,}\b|\br8_[A-Za-z0-9]{20,}\b/g;
 
 /**
  * Removes what must never reach a client from an upstream's error message: the channel's credentials

@@ -1,4 +1,9 @@
-import { assertSafeUpstreamUrl, forbiddenAddressReason, guardedLookup, UnsafeUpstreamError } from './ssrf-guard';
+import {
+  assertSafeUpstreamUrl,
+  forbiddenAddressReason,
+  guardedLookup,
+  UnsafeUpstreamError,
+} from './ssrf-guard';
 
 describe('SSRF guard', () => {
   it.each([
@@ -34,7 +39,9 @@ describe('SSRF guard', () => {
   });
 
   it('refuses credentials, queries and other schemes whatever ALLOW_PRIVATE_UPSTREAMS says', async () => {
-    await expect(assertSafeUpstreamUrl('https://user:pw@api.example.com/v1', true)).rejects.toThrow('credentials');
+    await expect(assertSafeUpstreamUrl('https://user:pw@api.example.com/v1', true)).rejects.toThrow(
+      'credentials',
+    );
     await expect(assertSafeUpstreamUrl('https://api.example.com/v1?x=1', true)).rejects.toThrow('query');
     await expect(assertSafeUpstreamUrl('file:///etc/passwd', true)).rejects.toThrow('http');
     await expect(assertSafeUpstreamUrl('http://127.0.0.1:1/v1', true)).resolves.toBeInstanceOf(URL);

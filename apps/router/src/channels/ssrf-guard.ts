@@ -93,7 +93,9 @@ export function guardedLookup(hostname: string, options: LookupOptions, callback
       const reason = forbiddenAddressReason(a.address);
       if (reason) {
         // The host stays out of the message: it ends up in logs and channel health.
-        const refused = new UnsafeUpstreamError(`refused to connect: the upstream host resolves to ${reason}`) as Error & {
+        const refused = new UnsafeUpstreamError(
+          `refused to connect: the upstream host resolves to ${reason}`,
+        ) as Error & {
           code?: string;
         };
         refused.code = 'ERR_UNSAFE_UPSTREAM';
@@ -102,7 +104,8 @@ export function guardedLookup(hostname: string, options: LookupOptions, callback
     }
     if (options.all) return callback(null, addresses);
     const first = addresses[0];
-    if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), []);
+    if (!first)
+      return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), []);
     callback(null, first.address, first.family);
   });
 }

@@ -41,7 +41,7 @@ export class ChatRelay {
     const upstreamModel = upstreamModelFor(ex, channel);
     if (channel.spec.wire === 'replicate') return this.replicate.attempt(ex, channel, record, upstreamModel);
 
-    const passThrough = channel.spec.wire === ex.surface && !ex.target.thinking;
+    const passThrough = channel.spec.wire === ex.surface && !ex.target.thinking && !ex.answerOverride;
     const codec = upstreamCodecFor(channel.spec.wire);
     let up: UpstreamRequest;
     try {
@@ -58,7 +58,9 @@ export class ChatRelay {
     }
     if (channel.spec.legacyMaxTokens) useLegacyMaxTokens(up.body);
 
-    const sent = await this.attempts.send(ex, channel, record, up, { decodeError: codec.decodeUpstreamError });
+    const sent = await this.attempts.send(ex, channel, record, up, {
+      decodeError: (status, text) => codec.decodeUpstreamError(status, text),
+    });
     if (sent.kind !== 'response') return sent;
     if (!ex.canonical.stream) return this.relayJson(ex, channel, record, sent.res, sent.started, passThrough);
     return this.streams.relay(ex, channel, record, sent.res, sent.started, {
@@ -98,25 +100,40 @@ export class ChatRelay {
         const decoded = upstreamCodecFor(channel.spec.wire).decodeUpstreamResponse(json);
         ex.meter.observeResponse(decoded);
         const usage = ex.meter.result().usage;
-        body = clientAdapter.encodeResponse({ ...decoded, model: ex.target.requested, usage }, { costUsd: ex.costUsd() });
+        body = ex.answerCodec.encodeResponse(
+          { ...decoded, model: ex.target.requested, usage },
+          { costUsd: ex.costUsd() },
+        );
       }
     } catch (e) {
       if (!(e instanceof SyntaxError) && !(e instanceof UpstreamProtocolError)) throw e;
-      return this.attempts.unreadable(channel, record, res.status, 'the upstream answered with an unreadable body');
+      return this.attempts.unreadable(
+        channel,
+        record,
+        res.status,
+        'the upstream answered with an unreadable body',
+      );
     }
     this.attempts.succeeded(ex, channel, record, res.status, latency);
     ex.sendJson(200, body);
     return answered;
   }
 
-  private async answerDemo(ex: Exchange, channel: RuntimeChannel, record: AttemptRecord): Promise<AttemptResult> {
+  private async answerDemo(
+    ex: Exchange,
+    channel: RuntimeChannel,
+    record: AttemptRecord,
+  ): Promise<AttemptResult> {
     const req = { ...ex.canonical, model: ex.target.requested };
-    const adapter = wireAdapters[ex.surface];
+    const adapter = ex.answerCodec;
     this.attempts.succeeded(ex, channel, record, 200, 0);
     if (!req.stream) {
       const res = this.demo.complete(req);
       ex.meter.observeResponse(res);
-      ex.sendJson(200, adapter.encodeResponse({ ...res, model: ex.target.requested }, { costUsd: ex.costUsd() }));
+      ex.sendJson(
+        200,
+        adapter.encodeResponse({ ...res, model: ex.target.requested }, { costUsd: ex.costUsd() }),
+      );
       return answered;
     }
     const encoder = adapter.createStreamEncoder(req, { model: ex.target.requested });
@@ -143,7 +160,9 @@ export class ChatRelay {
 export function upstreamModelFor(ex: Exchange, channel: RuntimeChannel): string {
   const mapping = channel.modelMapping;
   const base = ex.target.model.id;
-  const requested = ex.target.thinking ? ex.target.requested.slice(0, -thinkingSuffix.length) : ex.target.requested;
+  const requested = ex.target.thinking
+    ? ex.target.requested.slice(0, -thinkingSuffix.length)
+    : ex.target.requested;
   return mapping[requested] ?? mapping[base] ?? ex.target.vendorPrefixed ?? base;
 }
 

@@ -36,10 +36,17 @@ export class CountTokens {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const canonical = wireAdapters.anthropic.decodeRequest(body);
     const target = this.relay.resolveModel(canonical);
-    await this.count(reply, 'anthropic', canonical, target.model.id, (model) => ({
-      path: '/v1/messages/count_tokens',
-      body: { ...body, model },
-    }), (n) => ({ input_tokens: n }));
+    await this.count(
+      reply,
+      'anthropic',
+      canonical,
+      target.model.id,
+      (model) => ({
+        path: '/v1/messages/count_tokens',
+        body: { ...body, model },
+      }),
+      (n) => ({ input_tokens: n }),
+    );
   }
 
   async gemini(request: FastifyRequest, reply: FastifyReply, modelFromPath: string): Promise<void> {
@@ -49,13 +56,20 @@ export class CountTokens {
     const inner = isRecord(body.generateContentRequest) ? body.generateContentRequest : body;
     const canonical = wireAdapters.gemini.decodeRequest(inner, { modelFromPath });
     const target = this.relay.resolveModel(canonical);
-    await this.count(reply, 'gemini', canonical, target.model.id, (model) => {
-      const bare = model.replace(/^models\//, '');
-      const forwarded = isRecord(body.generateContentRequest)
-        ? { generateContentRequest: { ...body.generateContentRequest, model: `models/${bare}` } }
-        : body;
-      return { path: `/v1beta/models/${encodeURIComponent(bare)}:countTokens`, body: forwarded };
-    }, (n) => ({ totalTokens: n }));
+    await this.count(
+      reply,
+      'gemini',
+      canonical,
+      target.model.id,
+      (model) => {
+        const bare = model.replace(/^models\//, '');
+        const forwarded = isRecord(body.generateContentRequest)
+          ? { generateContentRequest: { ...body.generateContentRequest, model: `models/${bare}` } }
+          : body;
+        return { path: `/v1beta/models/${encodeURIComponent(bare)}:countTokens`, body: forwarded };
+      },
+      (n) => ({ totalTokens: n }),
+    );
   }
 
   private async count(
@@ -76,7 +90,11 @@ export class CountTokens {
         .type('application/json')
         .send(body);
     for (let i = 0; i < MAX_ATTEMPTS; i++) {
-      const [entity] = this.catalog.candidates(modelId, { exclude: tried, types, available: (id) => this.health.isAvailable(id) });
+      const [entity] = this.catalog.candidates(modelId, {
+        exclude: tried,
+        types,
+        available: (id) => this.health.isAvailable(id),
+      });
       if (!entity) break;
       tried.add(entity.id);
       const channel = this.runtimes.get(entity);
@@ -91,13 +109,26 @@ export class CountTokens {
         const error = wireAdapters[format].decodeUpstreamError(res.status, text);
         if (!isRetryableStatus(res.status)) {
           const message = scrubUpstreamMessage(error.message, channel);
-          return send(res.status, wireAdapters[format].encodeError({ status: res.status, code: error.type, upstreamType: error.type, message }));
+          return send(
+            res.status,
+            wireAdapters[format].encodeError({
+              status: res.status,
+              code: error.type,
+              upstreamType: error.type,
+              message,
+            }),
+          );
         }
-        this.health.recordFailure(channel.id, { status: res.status, type: error.type, message: scrubUpstreamMessage(error.message, channel) });
+        this.health.recordFailure(channel.id, {
+          status: res.status,
+          type: error.type,
+          message: scrubUpstreamMessage(error.message, channel),
+        });
       } catch (e) {
         upstreamMs += performance.now() - started;
         if (!(e instanceof UpstreamFailure) && !(e instanceof SyntaxError)) throw e;
-        if (e instanceof UpstreamFailure) this.health.recordFailure(channel.id, { type: e.kind, message: e.message });
+        if (e instanceof UpstreamFailure)
+          this.health.recordFailure(channel.id, { type: e.kind, message: e.message });
       }
     }
     send(200, local(countRequestTokens(canonical)));

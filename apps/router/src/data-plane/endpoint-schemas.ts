@@ -4,7 +4,11 @@ import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec
  * OpenAPI schemas of the non-chat endpoints. Like chat, they name what the gateway reads (the model, the
  * text it estimates tokens from) and accept every other provider parameter, which is forwarded as sent.
  */
-const open = (properties: Record<string, SchemaObject>, required: string[], description?: string): SchemaObject => ({
+const open = (
+  properties: Record<string, SchemaObject>,
+  required: string[],
+  description?: string,
+): SchemaObject => ({
   type: 'object',
   required,
   additionalProperties: true,
@@ -21,7 +25,10 @@ const usageWithCost: SchemaObject = {
 export const responsesRequest = open(
   {
     model: { type: 'string', example: 'gpt-5' },
-    input: { description: 'a string or a list of input items', oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }] },
+    input: {
+      description: 'a string or a list of input items',
+      oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }],
+    },
     instructions: { type: 'string' },
     stream: { type: 'boolean' },
     max_output_tokens: { type: 'integer' },
@@ -29,7 +36,12 @@ export const responsesRequest = open(
   ['model', 'input'],
 );
 export const responsesResponse = open(
-  { id: { type: 'string' }, object: { type: 'string', example: 'response' }, output: { type: 'array', items: { type: 'object' } }, usage: usageWithCost },
+  {
+    id: { type: 'string' },
+    object: { type: 'string', example: 'response' },
+    output: { type: 'array', items: { type: 'object' } },
+    usage: usageWithCost,
+  },
   [],
   'A Response object; with `stream: true`, its SSE events (`response.created` … `response.completed`).',
 );
@@ -44,15 +56,28 @@ export const embeddingsRequest = open(
   ['model', 'input'],
 );
 export const embeddingsResponse = open(
-  { object: { type: 'string', example: 'list' }, data: { type: 'array', items: { type: 'object' } }, model: { type: 'string' }, usage: usageWithCost },
+  {
+    object: { type: 'string', example: 'list' },
+    data: { type: 'array', items: { type: 'object' } },
+    model: { type: 'string' },
+    usage: usageWithCost,
+  },
   [],
 );
 
 export const imageGenerationRequest = open(
-  { model: { type: 'string', example: 'gpt-image-1' }, prompt: { type: 'string' }, n: { type: 'integer' }, size: { type: 'string' } },
+  {
+    model: { type: 'string', example: 'gpt-image-1' },
+    prompt: { type: 'string' },
+    n: { type: 'integer' },
+    size: { type: 'string' },
+  },
   ['model', 'prompt'],
 );
-export const imagesResponse = open({ created: { type: 'integer' }, data: { type: 'array', items: { type: 'object' } }, usage: usageWithCost }, []);
+export const imagesResponse = open(
+  { created: { type: 'integer' }, data: { type: 'array', items: { type: 'object' } }, usage: usageWithCost },
+  [],
+);
 
 export const multipartImageEditRequest: SchemaObject = {
   type: 'object',
@@ -78,7 +103,12 @@ export const multipartTranscriptionRequest: SchemaObject = {
 export const transcriptionResponse = open({ text: { type: 'string' }, usage: usageWithCost }, []);
 
 export const speechRequest = open(
-  { model: { type: 'string', example: 'gpt-4o-mini-tts' }, input: { type: 'string' }, voice: { type: 'string' }, response_format: { type: 'string' } },
+  {
+    model: { type: 'string', example: 'gpt-4o-mini-tts' },
+    input: { type: 'string' },
+    voice: { type: 'string' },
+    response_format: { type: 'string' },
+  },
   ['model', 'input', 'voice'],
 );
 
@@ -91,10 +121,18 @@ export const rerankRequest = open(
   },
   ['model', 'query', 'documents'],
 );
-export const rerankResponse = open({ results: { type: 'array', items: { type: 'object' } }, usage: usageWithCost }, []);
+export const rerankResponse = open(
+  { results: { type: 'array', items: { type: 'object' } }, usage: usageWithCost },
+  [],
+);
 
 export const countTokensRequest = open(
-  { model: { type: 'string', example: 'claude-opus-4-7' }, messages: { type: 'array', items: { type: 'object' } }, system: {}, tools: { type: 'array', items: { type: 'object' } } },
+  {
+    model: { type: 'string', example: 'claude-opus-4-7' },
+    messages: { type: 'array', items: { type: 'object' } },
+    system: {},
+    tools: { type: 'array', items: { type: 'object' } },
+  },
   ['model', 'messages'],
 );
 export const countTokensResponse = open({ input_tokens: { type: 'integer' } }, ['input_tokens']);
@@ -114,6 +152,11 @@ export const geminiModel = open(
 export const geminiModelList = open({ models: { type: 'array', items: geminiModel } }, ['models']);
 
 export const openAiModel = open(
-  { id: { type: 'string' }, object: { type: 'string', example: 'model' }, created: { type: 'integer' }, owned_by: { type: 'string' } },
+  {
+    id: { type: 'string' },
+    object: { type: 'string', example: 'model' },
+    created: { type: 'integer' },
+    owned_by: { type: 'string' },
+  },
   ['id', 'object'],
 );

@@ -4,7 +4,14 @@ import { performance } from 'node:perf_hooks';
 import type { Caller } from '../access/access.service';
 import type { ModelEntity } from '../catalog/model.entity';
 import type { RuntimeChannel } from '../channels/channel-runtimes';
-import { wireAdapters, type CanonicalRequest, type GatewayError, type InvalidRequestError, type WireFormat } from '../relay';
+import {
+  wireAdapters,
+  type CanonicalRequest,
+  type GatewayError,
+  type InvalidRequestError,
+  type WireAdapter,
+  type WireFormat,
+} from '../relay';
 import { OVERHEAD_HEADER } from './overhead';
 import { priceUsage } from './pricing';
 import { UsageMeter } from './usage-meter';
@@ -40,6 +47,9 @@ export type AttemptResult = { kind: 'answered' } | { kind: 'retry'; failure: Att
 
 export const answered: AttemptResult = { kind: 'answered' };
 
+/** How a translated answer is written for the client: its surface's adapter, or the Responses API's. */
+export type AnswerCodec = Pick<WireAdapter, 'encodeResponse' | 'createStreamEncoder'>;
+
 /** Everything one proxied request accumulates, from admission to its usage record. */
 export class Exchange {
   readonly startedAt = new Date();
@@ -60,6 +70,8 @@ export class Exchange {
   multiplierBp = 10_000;
   /** How many times the model's per-request price applies (images: one per image). */
   perRequestUnits = 1;
+  /** Set when the client's API is not its surface's chat format (the Responses API): no pass-through. */
+  answerOverride: AnswerCodec | undefined;
 
   constructor(
     /** The client's wire format (error envelopes, stream encoders). */
@@ -73,6 +85,11 @@ export class Exchange {
     readonly target: ResolvedModel,
   ) {
     this.meter = new UsageMeter(canonical);
+  }
+
+  /** Encodes translated answers for the client. */
+  get answerCodec(): AnswerCodec {
+    return this.answerOverride ?? wireAdapters[this.surface];
   }
 
   get clientGone(): boolean {
@@ -98,8 +115,10 @@ export class Exchange {
 
   /** The list cost to settle: a failed request adds no spend; a client that left pays for what it got. */
   settledListCostMicroUsd(): number {
-    if (this.status === 'error') return 0;
-    if (this.status === 'cancelled' && !this.meter.hasOutput && !this.meter.hasUpstreamUsage) return 0;
+    // A failure that produced nothing costs nothing; a stream cut (by the upstream or the client) after
+    // output is billed for what was produced, counted locally when the upstream never said (PITFALLS:
+    // streams billed as zero).
+    if (this.status !== 'success' && !this.meter.hasOutput && !this.meter.hasUpstreamUsage) return 0;
     return this.listCostMicroUsd();
   }
 
@@ -115,7 +134,11 @@ export class Exchange {
       this.status = 'success';
       this.httpStatus = status;
     }
-    void this.reply.status(status).header(OVERHEAD_HEADER, String(this.overheadMs())).type('application/json').send(body);
+    void this.reply
+      .status(status)
+      .header(OVERHEAD_HEADER, String(this.overheadMs()))
+      .type('application/json')
+      .send(body);
   }
 
   /** An error answer in the client's envelope (an upstream's own error keeps its type and message). */

@@ -4,7 +4,9 @@
  * go straight back to the client.
  */
 export function isRetryableStatus(status: number): boolean {
-  return status === 401 || status === 402 || status === 403 || status === 408 || status === 429 || status >= 500;
+  return (
+    status === 401 || status === 402 || status === 403 || status === 408 || status === 429 || status >= 500
+  );
 }
 
 /** Retry-After as milliseconds (seconds or an HTTP date), if the upstream sent one. */
@@ -16,4 +18,3 @@ export function retryAfterMs(header: string | string[] | undefined): number | un
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
-

@@ -26,7 +26,9 @@ export class ModelListing {
       planId = plan.id;
       if (plan.models.length > 0) planModels = new Set(plan.models);
     } catch (e) {
-      this.logger.warn(`listing models without the caller's plan: ${e instanceof Error ? e.message : String(e)}`);
+      this.logger.warn(
+        `listing models without the caller's plan: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     const whitelist = caller.limits.modelWhitelist;
     return this.catalog

@@ -24,9 +24,10 @@ import {
   withMultipartField,
   type MultipartPart,
 } from '../relay/multipart';
-import { upstreamModelFor, useLegacyMaxTokens } from './chat-relay';
+import { decodeResponsesRequest, responsesClientCodec } from '../relay/wire/openai-responses';
+import { ChatRelay, upstreamModelFor, useLegacyMaxTokens } from './chat-relay';
 import { answered, StreamWriter, type AttemptResult, type Exchange } from './exchange';
-import { RelayService } from './relay.service';
+import { chatWires, RelayService } from './relay.service';
 import { UpstreamAttempts } from './upstream-attempts';
 
 type Json = Record<string, unknown>;
@@ -60,25 +61,46 @@ export class OpenAiEndpoints {
   constructor(
     private readonly relay: RelayService,
     private readonly attempts: UpstreamAttempts,
+    private readonly chat: ChatRelay,
   ) {}
 
+  /**
+   * OpenAI-format channels get the Responses request as sent; every other channel gets it translated
+   * (input items → canonical → the channel's format) and answers as a Response / its event stream. A
+   * request the gateway cannot translate (stored conversations, OpenAI-only items) goes to OpenAI
+   * channels only.
+   */
   async responses(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const caller = await this.relay.authenticate('openai', request);
     const body = jsonBody(request.body);
     const stream = body.stream === true;
-    const canonical = canonicalOf(requireModel(body), [textOf(body.instructions), textOf(body.input)], stream);
-    if (typeof body.max_output_tokens === 'number') canonical.maxTokens = body.max_output_tokens;
+    let canonical: CanonicalRequest;
+    let translatable = true;
+    try {
+      canonical = decodeResponsesRequest(body);
+    } catch (e) {
+      if (!(e instanceof InvalidRequestError)) throw e;
+      translatable = false;
+      canonical = canonicalOf(requireModel(body), [textOf(body.instructions), textOf(body.input)], stream);
+      if (typeof body.max_output_tokens === 'number') canonical.maxTokens = body.max_output_tokens;
+    }
     await this.relay.relayEndpoint(caller, request, reply, {
       surface: 'openai',
       canonical,
       body,
-      wires: openAiWires,
-      attempt: (ex, channel) =>
-        this.attempt(ex, channel, {
+      wires: translatable ? chatWires : openAiWires,
+      attempt: (ex, channel) => {
+        if (channel.spec.wire !== 'openai') {
+          ex.answerOverride = responsesClientCodec;
+          return this.chat.attempt(ex, channel);
+        }
+        ex.answerOverride = undefined;
+        return this.attempt(ex, channel, {
           path: '/responses',
           answer: stream ? 'sse' : 'json',
           usage: (json) => responsesUsage(json.usage),
-        }),
+        });
+      },
     });
   }
 
@@ -159,7 +181,10 @@ export class OpenAiEndpoints {
           answer: format === 'json' || format === 'verbose_json' ? 'json' : 'binary',
           multipart: { parts, boundary },
           usage: (json) => transcriptionUsage(json.usage),
-          estimate: (json) => ({ ...emptyUsage(), outputTokens: Math.max(1, countTextTokens(textOf(json.text))) }),
+          estimate: (json) => ({
+            ...emptyUsage(),
+            outputTokens: Math.max(1, countTextTokens(textOf(json.text))),
+          }),
         }),
     });
   }
@@ -229,7 +254,8 @@ export class OpenAiEndpoints {
       const contentType = String(res.headers['content-type'] ?? 'application/octet-stream');
       const writer = new StreamWriter(ex, contentType, started);
       const text: Buffer[] = [];
-      const keepText = !contentType.startsWith('audio/') && !contentType.startsWith('application/octet-stream');
+      const keepText =
+        !contentType.startsWith('audio/') && !contentType.startsWith('application/octet-stream');
       try {
         for await (const chunk of res.chunks()) {
           if (keepText) text.push(chunk);
@@ -258,12 +284,24 @@ export class OpenAiEndpoints {
       json = JSON.parse(await res.text());
     } catch (e) {
       ex.upstreamMs += performance.now() - started;
-      if (e instanceof SyntaxError) return this.attempts.unreadable(channel, record, res.status, 'the upstream answered with an unreadable body');
+      if (e instanceof SyntaxError)
+        return this.attempts.unreadable(
+          channel,
+          record,
+          res.status,
+          'the upstream answered with an unreadable body',
+        );
       return this.attempts.failed(ex, channel, record, e);
     }
     const latency = performance.now() - started;
     ex.upstreamMs += latency;
-    if (!isObject(json)) return this.attempts.unreadable(channel, record, res.status, 'the upstream answer is not a JSON object');
+    if (!isObject(json))
+      return this.attempts.unreadable(
+        channel,
+        record,
+        res.status,
+        'the upstream answer is not a JSON object',
+      );
     const usage = spec.usage?.(json);
     if (usage) ex.meter.setUpstreamUsage(usage);
     else {
@@ -309,9 +347,12 @@ export class OpenAiEndpoints {
         if (type === 'response.output_text.delta' && typeof data?.delta === 'string') {
           ex.meter.observe({ type: 'text-delta', text: data.delta });
         } else if (type === 'error') {
-          errorType = String(data?.code ?? 'upstream_error');
+          errorType = typeof data?.code === 'string' ? data.code : 'upstream_error';
         }
-        if ((type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') && data) {
+        if (
+          (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') &&
+          data
+        ) {
           terminal = type;
           const response = isObject(data.response) ? data.response : undefined;
           const usage = responsesUsage(response?.usage);
@@ -350,7 +391,9 @@ export class OpenAiEndpoints {
       res.close();
     }
     if (!ex.committed) {
-      const message = errorType ? `the upstream stream failed (${errorType})` : 'the upstream stream was empty';
+      const message = errorType
+        ? `the upstream stream failed (${errorType})`
+        : 'the upstream stream was empty';
       record.outcome = 'upstream_error';
       this.attempts.health.recordFailure(channel.id, { type: errorType ?? 'empty_stream', message });
       return { kind: 'retry', failure: { kind: 'failed', message } };
@@ -362,7 +405,12 @@ export class OpenAiEndpoints {
       errorType ??= 'upstream_stream_incomplete';
       await writer.write(
         formatSse(
-          JSON.stringify({ type: 'error', code: errorType, message: 'the upstream closed the stream before the response finished', param: null }),
+          JSON.stringify({
+            type: 'error',
+            code: errorType,
+            message: 'the upstream closed the stream before the response finished',
+            param: null,
+          }),
           'error',
         ),
       );
@@ -390,7 +438,8 @@ function jsonBody(body: unknown): Json {
 }
 
 function requireModel(body: Json): string {
-  if (typeof body.model !== 'string' || !body.model) throw new InvalidRequestError('`model` is required', 'model');
+  if (typeof body.model !== 'string' || !body.model)
+    throw new InvalidRequestError('`model` is required', 'model');
   return body.model;
 }
 
@@ -411,7 +460,10 @@ function textOf(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.map(textOf).filter(Boolean).join('\n');
   if (isObject(value)) {
-    return ['text', 'content', 'input', 'output'].map((k) => textOf(value[k])).filter(Boolean).join('\n');
+    return ['text', 'content', 'input', 'output']
+      .map((k) => textOf(value[k]))
+      .filter(Boolean)
+      .join('\n');
   }
   return '';
 }

@@ -74,7 +74,10 @@ export class OpenAiHttpController {
 
   @Post(['v1/embeddings', 'api/v1/embeddings'])
   @HttpCode(200)
-  @ApiOperation({ operationId: 'createEmbedding', summary: 'Embeddings (OpenAI format) on OpenAI-compatible channels' })
+  @ApiOperation({
+    operationId: 'createEmbedding',
+    summary: 'Embeddings (OpenAI format) on OpenAI-compatible channels',
+  })
   @ApiBody({ schema: embeddingsRequest })
   @ApiOkResponse({ schema: embeddingsResponse })
   async createEmbedding(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
@@ -102,7 +105,10 @@ export class OpenAiHttpController {
 
   @Post(['v1/audio/transcriptions', 'api/v1/audio/transcriptions'])
   @HttpCode(200)
-  @ApiOperation({ operationId: 'createTranscription', summary: 'Speech to text (OpenAI format, multipart upload)' })
+  @ApiOperation({
+    operationId: 'createTranscription',
+    summary: 'Speech to text (OpenAI format, multipart upload)',
+  })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: multipartTranscriptionRequest })
   @ApiOkResponse({ schema: transcriptionResponse })
@@ -112,7 +118,10 @@ export class OpenAiHttpController {
 
   @Post(['v1/audio/speech', 'api/v1/audio/speech'])
   @HttpCode(200)
-  @ApiOperation({ operationId: 'createSpeech', summary: 'Text to speech (OpenAI format); answers the audio bytes' })
+  @ApiOperation({
+    operationId: 'createSpeech',
+    summary: 'Text to speech (OpenAI format); answers the audio bytes',
+  })
   @ApiBody({ schema: speechRequest })
   @ApiProduces('audio/mpeg', 'audio/wav', 'audio/opus', 'audio/aac', 'audio/flac', 'audio/pcm')
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
@@ -122,7 +131,10 @@ export class OpenAiHttpController {
 
   @Post(['v1/rerank', 'api/v1/rerank'])
   @HttpCode(200)
-  @ApiOperation({ operationId: 'createRerank', summary: 'Rerank documents against a query (Cohere/Jina-style API)' })
+  @ApiOperation({
+    operationId: 'createRerank',
+    summary: 'Rerank documents against a query (Cohere/Jina-style API)',
+  })
   @ApiBody({ schema: rerankRequest })
   @ApiOkResponse({ schema: rerankResponse })
   async createRerank(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {

@@ -12,7 +12,8 @@ export const OVERHEAD_HEADER = 'x-torouter-overhead-ms';
  */
 export function registerDataPlaneHttp(fastify: FastifyInstance): void {
   fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (!reply.hasHeader(OVERHEAD_HEADER)) void reply.header(OVERHEAD_HEADER, String(Math.round(reply.elapsedTime)));
+    if (!reply.hasHeader(OVERHEAD_HEADER))
+      void reply.header(OVERHEAD_HEADER, String(Math.round(reply.elapsedTime)));
     done(null, payload);
   });
   fastify.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_request, body, done) => {

@@ -13,7 +13,13 @@ import { ChannelHealth } from '../channels/channel-health';
 import { ChannelRuntimes, type RuntimeChannel } from '../channels/channel-runtimes';
 import { channelTypes, channelTypeSpecs, type UpstreamWire } from '../channels/channel-types';
 import { sendError } from '../http/error-responder';
-import { totalInputTokens, wireAdapters, type CanonicalRequest, type DecodeContext, type WireFormat } from '../relay';
+import {
+  totalInputTokens,
+  wireAdapters,
+  type CanonicalRequest,
+  type DecodeContext,
+  type WireFormat,
+} from '../relay';
 import { RequestPlan } from '../spend/request-plan';
 import { UsageEventsPublisher } from '../usage-events/usage-events.publisher';
 import { ChatRelay } from './chat-relay';
@@ -70,7 +76,12 @@ export class RelayService {
   }
 
   /** A chat request on any surface (OpenAI chat completions, Anthropic messages, Gemini generateContent). */
-  async relay(surface: WireFormat, request: FastifyRequest, reply: FastifyReply, ctx: DecodeContext = {}): Promise<void> {
+  async relay(
+    surface: WireFormat,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    ctx: DecodeContext = {},
+  ): Promise<void> {
     const caller = await this.authenticate(surface, request);
     const canonical = wireAdapters[surface].decodeRequest(request.body, ctx);
     await this.run(caller, request, reply, {
@@ -83,13 +94,35 @@ export class RelayService {
   }
 
   /** A non-chat endpoint (embeddings, images, audio, rerank, responses): same admission, routing and usage. */
-  async relayEndpoint(caller: Caller, request: FastifyRequest, reply: FastifyReply, job: EndpointJob): Promise<void> {
+  async relayEndpoint(
+    caller: Caller,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    job: EndpointJob,
+  ): Promise<void> {
     await this.run(caller, request, reply, job);
   }
 
-  private async run(caller: Caller, request: FastifyRequest, reply: FastifyReply, job: EndpointJob): Promise<void> {
+  private async run(
+    caller: Caller,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    job: EndpointJob,
+  ): Promise<void> {
     const { canonical } = job;
-    const target = this.resolveModel(canonical);
+    let target: ResolvedModel;
+    try {
+      target = this.resolveModel(canonical);
+    } catch (e) {
+      // An unknown model is refused after the IP check, never before it (DECISIONS.md's order).
+      await this.admission.checkCaller({
+        requestId: String(request.id),
+        caller,
+        surface: job.surface,
+        clientIp: request.ip,
+      });
+      throw e;
+    }
     const admissionContext: AdmissionContext = {
       requestId: String(request.id),
       caller,
@@ -103,7 +136,16 @@ export class RelayService {
     };
     const admission = await this.admission.admit(admissionContext);
     void reply.headers(admission.headers);
-    const ex = new Exchange(job.surface, endpointOf(request.url), request, reply, caller, canonical, job.body, target);
+    const ex = new Exchange(
+      job.surface,
+      endpointOf(request.url),
+      request,
+      reply,
+      caller,
+      canonical,
+      job.body,
+      target,
+    );
     const onClose = () => {
       if (!reply.raw.writableFinished) ex.client.abort();
     };
@@ -127,7 +169,9 @@ export class RelayService {
       ex.planId = plan.id;
       ex.multiplierBp = plan.priceMultiplierBp;
     } catch (e) {
-      this.logger.warn(`the request's plan is unknown, list prices apply: ${e instanceof Error ? e.message : String(e)}`);
+      this.logger.warn(
+        `the request's plan is unknown, list prices apply: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 
@@ -211,11 +255,12 @@ export class RelayService {
     const finishedAt = new Date();
     const { usage, source } = ex.meter.result();
     const model = ex.target.model;
-    const listCost = ex.settledListCostMicroUsd();
+    // What the customer pays: list price × the plan's multiplier. The spend step's hold, the usage event
+    // (settled by billing) and the response's usage.cost all carry this one amount.
+    const cost = applyMultiplierBp(ex.settledListCostMicroUsd(), ex.multiplierBp);
     const outcome: AdmissionOutcome = {
       kind: ex.status === 'error' ? 'failed' : 'completed',
-      // List price: the spend step applies the plan's multiplier itself when it settles its hold.
-      costMicroUsd: listCost,
+      costMicroUsd: cost,
       inputTokens: totalInputTokens(usage),
       outputTokens: usage.outputTokens,
     };
@@ -236,7 +281,12 @@ export class RelayService {
       channelName: ex.channel?.name ?? null,
       attempts: ex.attempts
         .filter((a) => a.outcome !== 'unsupported')
-        .map((a) => ({ channelId: a.channelId, channelName: a.channelName, outcome: a.outcome, httpStatus: a.httpStatus })),
+        .map((a) => ({
+          channelId: a.channelId,
+          channelName: a.channelName,
+          outcome: a.outcome,
+          httpStatus: a.httpStatus,
+        })),
       surface: ex.surface,
       endpoint: ex.endpoint,
       stream: ex.canonical.stream,
@@ -250,7 +300,7 @@ export class RelayService {
       cacheWrite1hTokens: usage.cacheWrite1hTokens,
       outputTokens: usage.outputTokens,
       reasoningTokens: usage.reasoningTokens,
-      costMicroUsd: applyMultiplierBp(listCost, ex.multiplierBp),
+      costMicroUsd: cost,
       price: priceSnapshot(model, ex.multiplierBp),
       reservationId: null,
       reservedMicroUsd: 0,
@@ -264,9 +314,18 @@ export class RelayService {
 }
 
 /** Chat reaches every kind of channel. */
-const chatWires: ReadonlySet<UpstreamWire> = new Set(['openai', 'anthropic', 'gemini', 'bedrock', 'replicate', 'demo']);
+export const chatWires: ReadonlySet<UpstreamWire> = new Set([
+  'openai',
+  'anthropic',
+  'gemini',
+  'bedrock',
+  'replicate',
+  'demo',
+]);
 
-const vendorPrefixTypes: ReadonlySet<string> = new Set(channelTypes.filter((t) => channelTypeSpecs[t].vendorPrefixedModels));
+const vendorPrefixTypes: ReadonlySet<string> = new Set(
+  channelTypes.filter((t) => channelTypeSpecs[t].vendorPrefixedModels),
+);
 
 function typesOf(wires: ReadonlySet<UpstreamWire>): ReadonlySet<string> | undefined {
   if (wires === chatWires) return undefined;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import type { RuntimeChannel } from '../channels/channel-runtimes';
 import { UpstreamFailure, UpstreamHttp } from '../channels/upstream-http';
-import { InvalidRequestError, UpstreamProtocolError, wireAdapters, type UpstreamRequest } from '../relay';
+import { InvalidRequestError, UpstreamProtocolError, type UpstreamRequest } from '../relay';
 import {
   decodeReplicateError,
   encodeReplicateRequest,
@@ -34,7 +34,12 @@ export class ReplicateChat {
     private readonly http: UpstreamHttp,
   ) {}
 
-  async attempt(ex: Exchange, channel: RuntimeChannel, record: AttemptRecord, upstreamModel: string): Promise<AttemptResult> {
+  async attempt(
+    ex: Exchange,
+    channel: RuntimeChannel,
+    record: AttemptRecord,
+    upstreamModel: string,
+  ): Promise<AttemptResult> {
     let up: UpstreamRequest;
     try {
       up = encodeReplicateRequest(ex.canonical, upstreamModel);
@@ -54,7 +59,12 @@ export class ReplicateChat {
     } catch (e) {
       if (e instanceof UpstreamFailure) return this.attempts.failed(ex, channel, record, e);
       if (e instanceof SyntaxError || e instanceof UpstreamProtocolError) {
-        return this.attempts.unreadable(channel, record, res.status, 'the upstream answered with an unreadable prediction');
+        return this.attempts.unreadable(
+          channel,
+          record,
+          res.status,
+          'the upstream answered with an unreadable prediction',
+        );
       }
       throw e;
     }
@@ -97,7 +107,12 @@ export class ReplicateChat {
     try {
       if (!isTerminal(prediction.status)) {
         if (!prediction.urls.get) {
-          return this.attempts.unreadable(channel, record, res.status, 'the prediction is still running and has no urls.get');
+          return this.attempts.unreadable(
+            channel,
+            record,
+            res.status,
+            'the prediction is still running and has no urls.get',
+          );
         }
         prediction = await this.waitFor(ex, channel, prediction.urls.get, channel.timeouts.totalMs);
       }
@@ -105,7 +120,12 @@ export class ReplicateChat {
       ex.upstreamMs += performance.now() - started;
       if (e instanceof UpstreamFailure) return this.attempts.failed(ex, channel, record, e);
       if (e instanceof SyntaxError || e instanceof UpstreamProtocolError) {
-        return this.attempts.unreadable(channel, record, res.status, 'the upstream answered with an unreadable prediction');
+        return this.attempts.unreadable(
+          channel,
+          record,
+          res.status,
+          'the upstream answered with an unreadable prediction',
+        );
       }
       throw e;
     }
@@ -120,7 +140,7 @@ export class ReplicateChat {
     }
     const decoded = predictionToResponse(prediction);
     ex.meter.observeResponse(decoded);
-    const body = wireAdapters[ex.surface].encodeResponse(
+    const body = ex.answerCodec.encodeResponse(
       { ...decoded, model: ex.target.requested, usage: ex.meter.result().usage },
       { costUsd: ex.costUsd() },
     );
@@ -130,14 +150,24 @@ export class ReplicateChat {
   }
 
   /** Polls a prediction until it finishes (or the deadline passes: an upstream timeout). */
-  private async waitFor(ex: Exchange, channel: RuntimeChannel, url: string, deadlineMs: number): Promise<Prediction> {
+  private async waitFor(
+    ex: Exchange,
+    channel: RuntimeChannel,
+    url: string,
+    deadlineMs: number,
+  ): Promise<Prediction> {
     const deadline = Date.now() + deadlineMs;
     for (;;) {
       const res = await this.http.send(
-        await this.attempts.runtimes.httpRequest(channel, { path: '', body: {} }, { url, method: 'GET', signal: ex.client.signal }),
+        await this.attempts.runtimes.httpRequest(
+          channel,
+          { path: '', body: {} },
+          { url, method: 'GET', signal: ex.client.signal },
+        ),
       );
       const text = await res.text();
-      if (res.status >= 400) throw new UpstreamFailure('network', `polling the prediction answered HTTP ${res.status}`);
+      if (res.status >= 400)
+        throw new UpstreamFailure('network', `polling the prediction answered HTTP ${res.status}`);
       const prediction = readPrediction(JSON.parse(text));
       if (isTerminal(prediction.status)) return prediction;
       if (Date.now() + POLL_INTERVAL_MS > deadline) {

@@ -47,7 +47,7 @@ export class StreamRelay {
     record.httpStatus = res.status;
     const { passThrough } = mode;
     const clientAdapter = wireAdapters[ex.surface];
-    const encoder = clientAdapter.createStreamEncoder(ex.canonical, { model: ex.target.requested });
+    const encoder = ex.answerCodec.createStreamEncoder(ex.canonical, { model: ex.target.requested });
     const splitter = passThrough ? new RawSseSplitter() : undefined;
     const textDecoder = passThrough ? new TextDecoder() : undefined;
     const sameFormatDecoder = passThrough ? clientAdapter.createUpstreamStreamDecoder() : undefined;
@@ -151,7 +151,11 @@ export class StreamRelay {
         return answered;
       }
       record.outcome = error.errorType === 'upstream_stream_incomplete' ? 'stream_cut' : 'upstream_error';
-      this.attempts.health.recordFailure(channel.id, { status: error.status, type: error.errorType, message });
+      this.attempts.health.recordFailure(channel.id, {
+        status: error.status,
+        type: error.errorType,
+        message,
+      });
       return { kind: 'retry', failure: { kind: 'failed', message } };
     }
 
@@ -171,7 +175,8 @@ export class StreamRelay {
       ex.status = 'error';
       ex.errorCode = err.code;
     } else if (upstreamError) {
-      record.outcome = upstreamError.errorType === 'upstream_stream_incomplete' ? 'stream_cut' : 'upstream_error';
+      record.outcome =
+        upstreamError.errorType === 'upstream_stream_incomplete' ? 'stream_cut' : 'upstream_error';
       this.attempts.health.recordFailure(channel.id, {
         status: upstreamError.status,
         type: upstreamError.errorType,
@@ -189,5 +194,10 @@ export class StreamRelay {
 }
 
 function streamErrorOf(event: StreamError): GatewayError {
-  return { status: event.status ?? 502, code: event.errorType, upstreamType: event.errorType, message: event.message };
+  return {
+    status: event.status ?? 502,
+    code: event.errorType,
+    upstreamType: event.errorType,
+    message: event.message,
+  };
 }

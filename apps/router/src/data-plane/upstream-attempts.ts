@@ -3,7 +3,12 @@ import { performance } from 'node:perf_hooks';
 import { ChannelHealth } from '../channels/channel-health';
 import { ChannelRuntimes, type RuntimeChannel } from '../channels/channel-runtimes';
 import { scrubUpstreamMessage } from '../channels/scrub';
-import { UpstreamFailure, UpstreamHttp, type UpstreamHttpRequest, type UpstreamHttpResponse } from '../channels/upstream-http';
+import {
+  UpstreamFailure,
+  UpstreamHttp,
+  type UpstreamHttpRequest,
+  type UpstreamHttpResponse,
+} from '../channels/upstream-http';
 import type { UpstreamError, UpstreamRequest } from '../relay';
 import { answered, type AttemptRecord, type AttemptResult, type Exchange } from './exchange';
 import { isRetryableStatus, retryAfterMs } from './failover-policy';
@@ -35,7 +40,12 @@ export class UpstreamAttempts {
   ) {}
 
   record(ex: Exchange, channel: RuntimeChannel): AttemptRecord {
-    const record: AttemptRecord = { channelId: channel.id, channelName: channel.name, outcome: 'pending', httpStatus: null };
+    const record: AttemptRecord = {
+      channelId: channel.id,
+      channelName: channel.name,
+      outcome: 'pending',
+      httpStatus: null,
+    };
     ex.attempts.push(record);
     return record;
   }
@@ -60,7 +70,10 @@ export class UpstreamAttempts {
     try {
       const request = opts.build
         ? await opts.build()
-        : await this.runtimes.httpRequest(channel, up, { clientHeaders: ex.request.headers, signal: ex.client.signal });
+        : await this.runtimes.httpRequest(channel, up, {
+            clientHeaders: ex.request.headers,
+            signal: ex.client.signal,
+          });
       res = await this.http.send(request);
     } catch (e) {
       ex.upstreamMs += performance.now() - started;
@@ -101,7 +114,10 @@ export class UpstreamAttempts {
     record.outcome = e.kind === 'timeout' ? 'timeout' : e.kind === 'refused' ? 'refused' : 'connect_error';
     this.health.recordFailure(channel.id, { type: e.kind, message: e.message });
     this.logger.warn(`channel ${channel.name}: ${e.message}`);
-    return { kind: 'retry', failure: { kind: e.kind === 'timeout' ? 'timeout' : 'failed', message: e.message } };
+    return {
+      kind: 'retry',
+      failure: { kind: e.kind === 'timeout' ? 'timeout' : 'failed', message: e.message },
+    };
   }
 
   /** A 2xx answer the gateway could not read: the channel is at fault, the next one may answer. */
@@ -112,7 +128,13 @@ export class UpstreamAttempts {
     return { kind: 'retry', failure: { kind: 'failed', message } };
   }
 
-  succeeded(ex: Exchange, channel: RuntimeChannel, record: AttemptRecord, status: number, latencyMs: number): void {
+  succeeded(
+    ex: Exchange,
+    channel: RuntimeChannel,
+    record: AttemptRecord,
+    status: number,
+    latencyMs: number,
+  ): void {
     record.outcome = 'success';
     record.httpStatus = status;
     ex.channel = channel;

@@ -25,9 +25,23 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'x-api-key')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-goog-api-key' }, 'x-goog-api-key')
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const doc = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
+  return withoutApiAliases(doc);
+}
+
+/**
+ * Every data-plane path is also served under /api (`/api/v1/chat/completions` = `/v1/chat/completions`),
+ * by the same handler. Listing both would give generated clients two methods with one operationId, so the
+ * document keeps the canonical path; the description says the aliases exist.
+ */
+function withoutApiAliases(doc: OpenAPIObject): OpenAPIObject {
+  const paths = { ...doc.paths };
+  for (const path of Object.keys(paths)) {
+    if (path.startsWith('/api/v1') && paths[path.slice(4)]) delete paths[path];
+  }
+  return { ...doc, paths };
 }
 
 export function serveApiDocs(app: INestApplication, document: OpenAPIObject): void {

@@ -1,11 +1,19 @@
-import { buildMultipart, multipartBoundary, multipartField, parseMultipart, withMultipartField } from './multipart';
+import {
+  buildMultipart,
+  multipartBoundary,
+  multipartField,
+  parseMultipart,
+  withMultipartField,
+} from './multipart';
 
 describe('multipart/form-data', () => {
   const boundary = '----formdata-test-42';
   const binary = Buffer.from([0, 1, 2, 0xff, 13, 10, 45, 45, 0x80]);
   const body = Buffer.concat([
     Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\ngpt-image-1\r\n`),
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`,
+    ),
     binary,
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);

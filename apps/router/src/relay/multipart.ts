@@ -62,5 +62,7 @@ export function multipartField(parts: MultipartPart[], name: string): string | u
 
 /** A copy of the parts with one text field's value replaced. */
 export function withMultipartField(parts: MultipartPart[], name: string, value: string): MultipartPart[] {
-  return parts.map((p) => (p.name === name && p.filename === undefined ? { ...p, data: Buffer.from(value, 'utf8') } : p));
+  return parts.map((p) =>
+    p.name === name && p.filename === undefined ? { ...p, data: Buffer.from(value, 'utf8') } : p,
+  );
 }

@@ -29,22 +29,34 @@ describe('relayPassThroughEvent', () => {
     );
     expect(relayPassThroughEvent('openai', usage, { clientWantsUsage: false, costUsd: () => 0.25 })).toBe('');
     const delta = splitOne('data: {"choices":[{"delta":{"content":"x"}}],"usage":null}\n\n');
-    expect(relayPassThroughEvent('openai', delta, { clientWantsUsage: true, costUsd: () => 1 })).toBe(delta.text);
+    expect(relayPassThroughEvent('openai', delta, { clientWantsUsage: true, costUsd: () => 1 })).toBe(
+      delta.text,
+    );
   });
 
   it('Anthropic: costs message_delta only', () => {
-    const md = splitOne('event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":9}}\n\n');
+    const md = splitOne(
+      'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":9}}\n\n',
+    );
     expect(relayPassThroughEvent('anthropic', md, { clientWantsUsage: false, costUsd: () => 0.5 })).toBe(
       'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":9,"cost":0.5}}\n\n',
     );
     const ping = splitOne('event: ping\ndata: {"type":"ping"}\n\n');
-    expect(relayPassThroughEvent('anthropic', ping, { clientWantsUsage: false, costUsd: () => 0.5 })).toBe(ping.text);
+    expect(relayPassThroughEvent('anthropic', ping, { clientWantsUsage: false, costUsd: () => 0.5 })).toBe(
+      ping.text,
+    );
   });
 
   it('Gemini: costs the final chunk (finishReason + usageMetadata) only', () => {
-    const mid = splitOne('data: {"candidates":[{"content":{}}],"usageMetadata":{"promptTokenCount":2}}\r\n\r\n');
-    expect(relayPassThroughEvent('gemini', mid, { clientWantsUsage: false, costUsd: () => 1 })).toBe(mid.text);
-    const last = splitOne('data: {"candidates":[{"finishReason":"STOP"}],"usageMetadata":{"totalTokenCount":5}}\r\n\r\n');
+    const mid = splitOne(
+      'data: {"candidates":[{"content":{}}],"usageMetadata":{"promptTokenCount":2}}\r\n\r\n',
+    );
+    expect(relayPassThroughEvent('gemini', mid, { clientWantsUsage: false, costUsd: () => 1 })).toBe(
+      mid.text,
+    );
+    const last = splitOne(
+      'data: {"candidates":[{"finishReason":"STOP"}],"usageMetadata":{"totalTokenCount":5}}\r\n\r\n',
+    );
     expect(relayPassThroughEvent('gemini', last, { clientWantsUsage: false, costUsd: () => 1 })).toBe(
       'data: {"candidates":[{"finishReason":"STOP"}],"usageMetadata":{"totalTokenCount":5,"cost":1}}\n\n',
     );

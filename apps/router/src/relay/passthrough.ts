@@ -66,7 +66,11 @@ export interface PassThroughOptions {
 }
 
 /** The text to relay for one upstream event: the raw event, the usage event with `cost` added, or ''. */
-export function relayPassThroughEvent(format: WireFormat, raw: RawSseEvent, opts: PassThroughOptions): string {
+export function relayPassThroughEvent(
+  format: WireFormat,
+  raw: RawSseEvent,
+  opts: PassThroughOptions,
+): string {
   switch (format) {
     case 'openai': {
       if (!raw.data.includes('"usage"')) return raw.text;
@@ -80,7 +84,9 @@ export function relayPassThroughEvent(format: WireFormat, raw: RawSseEvent, opts
       if (raw.event !== 'message_delta') return raw.text;
       const event = parse(raw.data);
       if (!event || !isObject(event.usage)) return raw.text;
-      return withCost(event, event.usage, opts) ? formatSse(JSON.stringify(event), 'message_delta') : raw.text;
+      return withCost(event, event.usage, opts)
+        ? formatSse(JSON.stringify(event), 'message_delta')
+        : raw.text;
     }
     case 'gemini': {
       if (!raw.data.includes('"finishReason"') || !raw.data.includes('"usageMetadata"')) return raw.text;

@@ -53,7 +53,9 @@ export function countRequestTokens(req: CanonicalRequest): number {
     }
   }
   for (const tool of req.tools ?? []) {
-    texts.push(JSON.stringify({ name: tool.name, description: tool.description, parameters: tool.parameters }));
+    texts.push(
+      JSON.stringify({ name: tool.name, description: tool.description, parameters: tool.parameters }),
+    );
   }
   return countTextTokens(texts.join('\n')) + extra;
 }

@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { RouterConfig } from '@torouter/config';
 import { Streams, Subjects, UsageRecordedEvent } from '@torouter/contracts';
 import { ensureStream, EventBus, publishDurable } from '@torouter/messaging';
@@ -58,7 +52,9 @@ export class UsageEventsPublisher implements OnModuleInit, OnApplicationShutdown
     const checked = UsageRecordedEvent.safeParse(event);
     if (!checked.success) {
       // A bug, not a runtime condition: consumers would drop it, so say so loudly (and still publish).
-      this.logger.error(`usage event ${event.requestId} does not match its contract: ${checked.error.message}`);
+      this.logger.error(
+        `usage event ${event.requestId} does not match its contract: ${checked.error.message}`,
+      );
     }
     const job = this.deliver(event).finally(() => this.inflight.delete(job));
     this.inflight.add(job);

@@ -64,8 +64,9 @@ describe('usage rows', () => {
     expect(listCostOf(event({ status: 'error', costMicroUsd: 0, inputTokens: 0, outputTokens: 0 }))).toBe(0);
   });
 
-  it('records failed requests with zero spend, whatever cost the event carries', () => {
-    expect(toUsageRow(event({ status: 'error', costMicroUsd: 9000 })).costMicroUsd).toBe(0);
+  it('records the spend billing settles: the event cost (0 for failures that produced nothing)', () => {
+    expect(toUsageRow(event({ status: 'error', costMicroUsd: 0 })).costMicroUsd).toBe(0);
+    expect(toUsageRow(event({ status: 'error', costMicroUsd: 4500 })).costMicroUsd).toBe(4500);
     expect(toUsageRow(event({ status: 'cancelled', costMicroUsd: 9000 })).costMicroUsd).toBe(9000);
   });
 

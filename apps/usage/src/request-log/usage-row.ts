@@ -104,8 +104,9 @@ export function toUsageRow(e: UsageRecordedEvent): UsageRow {
     cacheWrite1hTokens: e.cacheWrite1hTokens,
     outputTokens: e.outputTokens,
     reasoningTokens: e.reasoningTokens,
-    // Failed requests are never charged (the product's rule; billing settles them at zero too).
-    costMicroUsd: e.status === 'error' ? 0 : e.costMicroUsd,
+    // Exactly what billing settles: the router prices a failure that produced nothing at 0, and a
+    // stream cut after output at the tokens the customer received (never billed as zero).
+    costMicroUsd: e.costMicroUsd,
     listCostMicroUsd: listCostOf(e),
     price: e.price,
     latencyMs: clampInt(e.latencyMs),

@@ -18,7 +18,9 @@ async function signedPost(fake: FakeUpstream, path: string, body: unknown): Prom
     headers: { host: url.host, 'content-type': 'application/json' },
     body: text,
   });
-  const headers = Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k.toLowerCase() !== 'host'));
+  const headers = Object.fromEntries(
+    Object.entries(signed.headers).filter(([k]) => k.toLowerCase() !== 'host'),
+  );
   return fetch(url, { method: 'POST', headers, body: text });
 }
 
@@ -41,10 +43,15 @@ describe('fake Bedrock Runtime', () => {
     const res = await signedPost(fake, '/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse', request);
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
-    expect(body.output.message).toEqual({ role: 'assistant', content: [{ text: 'Hello from fake-bedrock: Hello Bedrock' }] });
+    expect(body.output.message).toEqual({
+      role: 'assistant',
+      content: [{ text: 'Hello from fake-bedrock: Hello Bedrock' }],
+    });
     expect(body.stopReason).toBe('end_turn');
     expect(body.usage.outputTokens).toBeGreaterThan(0);
-    expect(fake.requests[0].headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAFAKE\/\d{8}\/us-east-1\/bedrock\/aws4_request/);
+    expect(fake.requests[0].headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIAFAKE\/\d{8}\/us-east-1\/bedrock\/aws4_request/,
+    );
   });
 
   it('streams ConverseStream as AWS event-stream frames', async () => {
@@ -70,7 +77,10 @@ describe('fake Bedrock Runtime', () => {
   });
 
   it('refuses unsigned requests with 403 and answers errors as {message}', async () => {
-    const unsigned = await fetch(`${fake.baseUrl}/model/m/converse`, { method: 'POST', body: JSON.stringify(request) });
+    const unsigned = await fetch(`${fake.baseUrl}/model/m/converse`, {
+      method: 'POST',
+      body: JSON.stringify(request),
+    });
     expect(unsigned.status).toBe(403);
     fake.setBehavior({ error: { status: 429, message: 'Too many requests' } });
     const throttled = await signedPost(fake, '/model/m/converse', request);

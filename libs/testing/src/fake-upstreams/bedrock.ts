@@ -25,7 +25,8 @@ const EXCEPTIONS: Record<number, string> = {
   503: 'ServiceUnavailableException',
 };
 
-const SIGV4 = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([a-z0-9-]+)\/bedrock\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=[0-9a-f]{64}$/;
+const SIGV4 =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([a-z0-9-]+)\/bedrock\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=[0-9a-f]{64}$/;
 
 function route(action: string, handle: Route['handle']): Route {
   return {
@@ -45,15 +46,27 @@ export const bedrockAdapter: ProviderAdapter = {
     const auth = headerValue(req.headers, 'authorization') ?? '';
     const match = SIGV4.exec(auth);
     if (!match || !headerValue(req.headers, 'x-amz-date')) {
-      return { status: 403, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
+      return {
+        status: 403,
+        type: 'UnrecognizedClientException',
+        message: 'The security token included in the request is invalid.',
+      };
     }
     if (!match[4].split(';').includes('host') || !match[4].split(';').includes('x-amz-date')) {
-      return { status: 403, type: 'InvalidSignatureException', message: 'host and x-amz-date must be signed' };
+      return {
+        status: 403,
+        type: 'InvalidSignatureException',
+        message: 'host and x-amz-date must be signed',
+      };
     }
     return undefined;
   },
   notFound(req) {
-    return { status: 404, type: 'UnknownOperationException', message: `Unknown operation ${req.method} ${req.path}` };
+    return {
+      status: 404,
+      type: 'UnknownOperationException',
+      message: `Unknown operation ${req.method} ${req.path}`,
+    };
   },
   errorBody(error) {
     return { message: error.message ?? `Fake Bedrock error (HTTP ${error.status})` };
@@ -79,8 +92,12 @@ function plan(ctx: HandlerContext) {
   const body = asRecord(ctx.req.json);
   const messages = Array.isArray(body.messages) ? body.messages : [];
   let lastUser = '';
-  for (const m of messages) if (asRecord(m).role === 'user') lastUser = collectText(asRecord(m).content).join(' ');
-  const inputText = [...collectText(body.system), ...messages.flatMap((m) => collectText(asRecord(m).content))].join('\n');
+  for (const m of messages)
+    if (asRecord(m).role === 'user') lastUser = collectText(asRecord(m).content).join(' ');
+  const inputText = [
+    ...collectText(body.system),
+    ...messages.flatMap((m) => collectText(asRecord(m).content)),
+  ].join('\n');
   return { body, reply: planReply('bedrock', ctx.behavior, inputText, lastUser) };
 }
 
@@ -97,7 +114,15 @@ async function converse(ctx: HandlerContext): Promise<void> {
   if (!validate(ctx, body)) return;
   const content =
     reply.kind === 'tool'
-      ? [{ toolUse: { toolUseId: ctx.ids.next('tooluse_fake_'), name: reply.call.name, input: reply.call.arguments } }]
+      ? [
+          {
+            toolUse: {
+              toolUseId: ctx.ids.next('tooluse_fake_'),
+              name: reply.call.name,
+              input: reply.call.arguments,
+            },
+          },
+        ]
       : [{ text: reply.text }];
   sendJson(ctx.res, 200, {
     output: { message: { role: 'assistant', content } },
@@ -120,7 +145,9 @@ export function bedrockFrame(eventType: string, payload: Record<string, unknown>
 }
 
 /** Decodes every frame of a ConverseStream body (for the fake's own spec and router tests). */
-export function decodeBedrockFrames(bytes: Uint8Array): Array<{ headers: Record<string, string>; payload: unknown }> {
+export function decodeBedrockFrames(
+  bytes: Uint8Array,
+): Array<{ headers: Record<string, string>; payload: unknown }> {
   const out: Array<{ headers: Record<string, string>; payload: unknown }> = [];
   let pos = 0;
   while (pos + 4 <= bytes.length) {
@@ -141,7 +168,10 @@ async function converseStream(ctx: HandlerContext): Promise<void> {
   if (reply.kind === 'tool') {
     frames.push([
       'contentBlockStart',
-      { contentBlockIndex: 0, start: { toolUse: { toolUseId: ctx.ids.next('tooluse_fake_'), name: reply.call.name } } },
+      {
+        contentBlockIndex: 0,
+        start: { toolUse: { toolUseId: ctx.ids.next('tooluse_fake_'), name: reply.call.name } },
+      },
     ]);
     for (const piece of splitText(reply.argumentsJson, ctx.behavior.streamChunks)) {
       frames.push(['contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: piece } } }]);
@@ -153,11 +183,17 @@ async function converseStream(ctx: HandlerContext): Promise<void> {
   }
   frames.push(['contentBlockStop', { contentBlockIndex: 0 }]);
   frames.push(['messageStop', { stopReason: reply.kind === 'tool' ? 'tool_use' : 'end_turn' }]);
-  frames.push(['metadata', { ...(ctx.behavior.omitUsage ? {} : { usage: bedrockUsage(reply.usage) }), metrics: { latencyMs: 42 } }]);
+  frames.push([
+    'metadata',
+    { ...(ctx.behavior.omitUsage ? {} : { usage: bedrockUsage(reply.usage) }), metrics: { latencyMs: 42 } },
+  ]);
   await writeFrames(ctx, frames);
 }
 
-async function writeFrames(ctx: HandlerContext, frames: Array<[string, Record<string, unknown>]>): Promise<void> {
+async function writeFrames(
+  ctx: HandlerContext,
+  frames: Array<[string, Record<string, unknown>]>,
+): Promise<void> {
   const res: ServerResponse = ctx.res;
   const cutAt = ctx.behavior.cutAfterChunks;
   if (!isWritable(res)) return;
@@ -165,7 +201,10 @@ async function writeFrames(ctx: HandlerContext, frames: Array<[string, Record<st
     res.destroy();
     return;
   }
-  res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': ctx.ids.next('req-fake-') });
+  res.writeHead(200, {
+    'content-type': 'application/vnd.amazon.eventstream',
+    'x-amzn-requestid': ctx.ids.next('req-fake-'),
+  });
   let sent = 0;
   for (const [type, payload] of frames) {
     if (sent > 0 && ctx.behavior.chunkDelayMs) {

@@ -21,12 +21,20 @@ export function multipartFields(ctx: HandlerContext): Record<string, { value: st
     const name = /name="([^"]*)"/.exec(headers)?.[1];
     if (!name) continue;
     const filename = /filename="([^"]*)"/.exec(headers)?.[1];
-    out[name] = { value: chunk.slice(headerEnd + 4).replace(/\r\n$/, ''), ...(filename !== undefined ? { filename } : {}) };
+    out[name] = {
+      value: chunk.slice(headerEnd + 4).replace(/\r\n$/, ''),
+      ...(filename !== undefined ? { filename } : {}),
+    };
   }
   return out;
 }
 
-function responsesUsage(input: number, output: number, cached: number, reasoning: number): Record<string, unknown> {
+function responsesUsage(
+  input: number,
+  output: number,
+  cached: number,
+  reasoning: number,
+): Record<string, unknown> {
   return {
     input_tokens: input,
     input_tokens_details: { cached_tokens: cached },
@@ -39,7 +47,11 @@ function responsesUsage(input: number, output: number, cached: number, reasoning
 async function responses(ctx: HandlerContext): Promise<void> {
   const body = asRecord(ctx.req.json);
   if (typeof body.model !== 'string') {
-    return ctx.sendError({ status: 400, message: 'Missing required parameter: model.', code: 'missing_required_parameter' });
+    return ctx.sendError({
+      status: 400,
+      message: 'Missing required parameter: model.',
+      code: 'missing_required_parameter',
+    });
   }
   const inputText = [...collectText(body.instructions), ...collectText(body.input)].join('\n');
   const lastText = typeof body.input === 'string' ? body.input : (collectText(body.input).at(-1) ?? '');
@@ -47,7 +59,12 @@ async function responses(ctx: HandlerContext): Promise<void> {
   const text = plan.kind === 'text' ? plan.text : '';
   const usage = ctx.behavior.omitUsage
     ? null
-    : responsesUsage(plan.usage.inputTokens, plan.usage.outputTokens, plan.usage.cacheReadTokens, plan.usage.reasoningTokens);
+    : responsesUsage(
+        plan.usage.inputTokens,
+        plan.usage.outputTokens,
+        plan.usage.cacheReadTokens,
+        plan.usage.reasoningTokens,
+      );
   const id = ctx.ids.next('resp_fake_');
   const itemId = ctx.ids.next('msg_fake_');
   const createdAt = Math.floor(Date.now() / 1000);
@@ -82,17 +99,35 @@ async function responses(ctx: HandlerContext): Promise<void> {
   });
   if (!sse.start()) return;
   let seq = 0;
-  const emit = (type: string, payload: Record<string, unknown>) => sse.sendJson({ type, sequence_number: seq++, ...payload }, type);
+  const emit = (type: string, payload: Record<string, unknown>) =>
+    sse.sendJson({ type, sequence_number: seq++, ...payload }, type);
   const steps: Array<[string, Record<string, unknown>]> = [
     ['response.created', { response: response('in_progress', false) }],
     ['response.in_progress', { response: response('in_progress', false) }],
     ['response.output_item.added', { output_index: 0, item: message(false) }],
-    ['response.content_part.added', { item_id: itemId, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }],
-    ...splitText(text, ctx.behavior.streamChunks).map(
-      (delta): [string, Record<string, unknown>] => ['response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta, logprobs: [] }],
-    ),
+    [
+      'response.content_part.added',
+      {
+        item_id: itemId,
+        output_index: 0,
+        content_index: 0,
+        part: { type: 'output_text', text: '', annotations: [] },
+      },
+    ],
+    ...splitText(text, ctx.behavior.streamChunks).map((delta): [string, Record<string, unknown>] => [
+      'response.output_text.delta',
+      { item_id: itemId, output_index: 0, content_index: 0, delta, logprobs: [] },
+    ]),
     ['response.output_text.done', { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] }],
-    ['response.content_part.done', { item_id: itemId, output_index: 0, content_index: 0, part: { type: 'output_text', text, annotations: [] } }],
+    [
+      'response.content_part.done',
+      {
+        item_id: itemId,
+        output_index: 0,
+        content_index: 0,
+        part: { type: 'output_text', text, annotations: [] },
+      },
+    ],
     ['response.output_item.done', { output_index: 0, item: message(true) }],
     ['response.completed', { response: response('completed', true) }],
   ];
@@ -128,8 +163,14 @@ function imagesAnswer(ctx: HandlerContext, prompt: string, n: number, model: str
 
 async function imageGenerations(ctx: HandlerContext): Promise<void> {
   const body = asRecord(ctx.req.json);
-  if (typeof body.prompt !== 'string') return ctx.sendError({ status: 400, message: "Missing required parameter: 'prompt'." });
-  imagesAnswer(ctx, body.prompt, typeof body.n === 'number' ? body.n : 1, String(body.model ?? 'dall-e-2'));
+  if (typeof body.prompt !== 'string')
+    return ctx.sendError({ status: 400, message: "Missing required parameter: 'prompt'." });
+  imagesAnswer(
+    ctx,
+    body.prompt,
+    typeof body.n === 'number' ? body.n : 1,
+    typeof body.model === 'string' ? body.model : 'dall-e-2',
+  );
 }
 
 async function imageEdits(ctx: HandlerContext): Promise<void> {
@@ -143,7 +184,8 @@ async function imageEdits(ctx: HandlerContext): Promise<void> {
 
 async function transcriptions(ctx: HandlerContext): Promise<void> {
   const fields = multipartFields(ctx);
-  if (!fields.file?.filename) return ctx.sendError({ status: 400, message: "Missing required parameter: 'file'." });
+  if (!fields.file?.filename)
+    return ctx.sendError({ status: 400, message: "Missing required parameter: 'file'." });
   const text = ctx.behavior.replyText ?? `Transcript of ${fields.file.filename}`;
   const format = fields.response_format?.value ?? 'json';
   if (format === 'text') return sendRaw(ctx.res, 200, text, { 'content-type': 'text/plain; charset=utf-8' });
@@ -169,7 +211,8 @@ async function transcriptions(ctx: HandlerContext): Promise<void> {
 /** Speech: deterministic bytes standing in for audio (an ID3-less "MP3" of the input's length). */
 async function speech(ctx: HandlerContext): Promise<void> {
   const body = asRecord(ctx.req.json);
-  if (typeof body.input !== 'string') return ctx.sendError({ status: 400, message: "Missing required parameter: 'input'." });
+  if (typeof body.input !== 'string')
+    return ctx.sendError({ status: 400, message: "Missing required parameter: 'input'." });
   const audio = fakeSpeechBytes(body.input);
   if (ctx.res.headersSent) return;
   ctx.res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': audio.length });
@@ -192,8 +235,15 @@ async function rerank(ctx: HandlerContext): Promise<void> {
   const docs = body.documents.map((d) => (typeof d === 'string' ? d : collectText(d).join(' ')));
   const results = docs
     .map((text, index) => {
-      const shared = text.toLowerCase().split(/\W+/).filter((w) => words.has(w)).length;
-      return { index, relevance_score: Math.round((shared / Math.max(1, words.size)) * 1000) / 1000, document: { text } };
+      const shared = text
+        .toLowerCase()
+        .split(/\W+/)
+        .filter((w) => words.has(w)).length;
+      return {
+        index,
+        relevance_score: Math.round((shared / Math.max(1, words.size)) * 1000) / 1000,
+        document: { text },
+      };
     })
     .sort((a, b) => b.relevance_score - a.relevance_score)
     .slice(0, typeof body.top_n === 'number' ? body.top_n : docs.length);

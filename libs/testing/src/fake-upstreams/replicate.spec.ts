@@ -48,9 +48,16 @@ describe('fake Replicate predictions API', () => {
         body: JSON.stringify({ stream: true, input: { prompt: 'Stream' } }),
       })
     ).json()) as any;
-    const events = parseSse(await (await fetch(created.urls.stream, { headers: { ...auth, accept: 'text/event-stream' } })).text());
+    const events = parseSse(
+      await (await fetch(created.urls.stream, { headers: { ...auth, accept: 'text/event-stream' } })).text(),
+    );
     expect(events.map((e) => e.event)).toEqual(['output', 'output', 'output', 'output', 'done']);
-    expect(events.filter((e) => e.event === 'output').map((e) => e.data).join('')).toBe('Hello from fake-replicate: Stream');
+    expect(
+      events
+        .filter((e) => e.event === 'output')
+        .map((e) => e.data)
+        .join(''),
+    ).toBe('Hello from fake-replicate: Stream');
   });
 
   it('refuses missing credentials and answers problem+json errors', async () => {

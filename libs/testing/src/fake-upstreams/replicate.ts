@@ -22,7 +22,11 @@ interface Stored {
 // Predictions live per fake server (keyed by the server's own adapter instance through this map).
 const predictions = new Map<string, Stored>();
 
-function prediction(ctx: HandlerContext, p: Stored, status: 'starting' | 'processing' | 'succeeded'): Record<string, unknown> {
+function prediction(
+  ctx: HandlerContext,
+  p: Stored,
+  status: 'starting' | 'processing' | 'succeeded',
+): Record<string, unknown> {
   const base = `http://${String(ctx.req.headers.host)}`;
   const done = status === 'succeeded';
   const text = p.plan.kind === 'text' ? p.plan.text : '';
@@ -60,7 +64,11 @@ async function create(ctx: HandlerContext): Promise<void> {
   const body = asRecord(ctx.req.json);
   const input = asRecord(body.input);
   if (typeof input.prompt !== 'string') {
-    return ctx.sendError({ status: 422, type: 'Input validation failed', message: 'input: prompt is required' });
+    return ctx.sendError({
+      status: 422,
+      type: 'Input validation failed',
+      message: 'input: prompt is required',
+    });
   }
   const model = ctx.params.owner ? `${ctx.params.owner}/${ctx.params.name}` : 'replicate/versioned';
   const version = typeof body.version === 'string' ? body.version : 'fake-version-1';
@@ -81,13 +89,23 @@ async function create(ctx: HandlerContext): Promise<void> {
 
 async function get(ctx: HandlerContext): Promise<void> {
   const stored = predictions.get(ctx.params.id);
-  if (!stored) return ctx.sendError({ status: 404, type: 'Not found', message: 'The requested resource could not be found.' });
+  if (!stored)
+    return ctx.sendError({
+      status: 404,
+      type: 'Not found',
+      message: 'The requested resource could not be found.',
+    });
   sendJson(ctx.res, 200, prediction(ctx, stored, 'succeeded'));
 }
 
 async function stream(ctx: HandlerContext): Promise<void> {
   const stored = predictions.get(ctx.params.id);
-  if (!stored) return ctx.sendError({ status: 404, type: 'Not found', message: 'The requested resource could not be found.' });
+  if (!stored)
+    return ctx.sendError({
+      status: 404,
+      type: 'Not found',
+      message: 'The requested resource could not be found.',
+    });
   const sse = new SseWriter(ctx.res, {
     signal: ctx.signal,
     chunkDelayMs: ctx.behavior.chunkDelayMs,
@@ -115,7 +133,13 @@ export const replicateAdapter: ProviderAdapter = {
     },
     { method: 'POST', pattern: /^\/v1\/predictions$/, handle: create },
     { method: 'GET', pattern: /^\/v1\/predictions\/([^/]+)$/, paramNames: ['id'], handle: get },
-    { method: 'GET', pattern: /^\/v1\/stream\/([^/]+)$/, paramNames: ['id'], streams: () => true, handle: stream },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/stream\/([^/]+)$/,
+      paramNames: ['id'],
+      streams: () => true,
+      handle: stream,
+    },
   ],
   authError(req) {
     const auth = headerValue(req.headers, 'authorization') ?? '';

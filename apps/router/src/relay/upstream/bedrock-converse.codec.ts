@@ -119,7 +119,9 @@ function encodePart(part: CanonicalPart, path: string): Json[] {
     case 'image':
       return [encodeImage(part, path)];
     case 'tool_call':
-      return [{ toolUse: { toolUseId: part.id, name: part.name, input: parseArgumentsObject(part.arguments) } }];
+      return [
+        { toolUse: { toolUseId: part.id, name: part.name, input: parseArgumentsObject(part.arguments) } },
+      ];
     case 'tool_result': {
       const content =
         typeof part.content === 'string'
@@ -127,7 +129,10 @@ function encodePart(part: CanonicalPart, path: string): Json[] {
           : part.content.flatMap((p, k) => {
               if (p.type === 'text') return [{ text: p.text }];
               if (p.type === 'image') return [encodeImage(p, `${path}.content[${k}]`)];
-              throw new UnsupportedFeatureError(`\`${path}.content[${k}]\` cannot be sent to Bedrock channels`, path);
+              throw new UnsupportedFeatureError(
+                `\`${path}.content[${k}]\` cannot be sent to Bedrock channels`,
+                path,
+              );
             });
       return [
         {
@@ -142,7 +147,10 @@ function encodePart(part: CanonicalPart, path: string): Json[] {
     case 'reasoning':
       return []; // another provider's reasoning (and its signature) means nothing to Bedrock
     case 'opaque':
-      throw new UnsupportedFeatureError(`\`${path}\` ("${part.kind}") cannot be sent to Bedrock channels`, path);
+      throw new UnsupportedFeatureError(
+        `\`${path}\` ("${part.kind}") cannot be sent to Bedrock channels`,
+        path,
+      );
   }
 }
 
@@ -337,13 +345,18 @@ export class BedrockStreamDecoder implements UpstreamByteStreamDecoder {
     }
     if (messageType !== 'event') {
       this.failed = true;
-      const type = header(message, ':exception-type') ?? header(message, ':error-code') ?? 'internalServerException';
+      const type =
+        header(message, ':exception-type') ?? header(message, ':error-code') ?? 'internalServerException';
       const key = type.charAt(0).toLowerCase() + type.slice(1);
       out.push({
         type: 'error',
         status: EXCEPTION_STATUS[key] ?? 502,
         errorType: type,
-        message: str(payload.message) ?? str(payload.Message) ?? header(message, ':error-message') ?? 'Bedrock stream error',
+        message:
+          str(payload.message) ??
+          str(payload.Message) ??
+          header(message, ':error-message') ??
+          'Bedrock stream error',
       });
       return;
     }
@@ -374,7 +387,8 @@ export class BedrockStreamDecoder implements UpstreamByteStreamDecoder {
         } else if (isObject(delta.toolUse)) {
           const index = this.tools.get(num(payload.contentBlockIndex));
           const input = str(delta.toolUse.input);
-          if (index !== undefined && input) out.push({ type: 'tool-call-delta', index, argumentsDelta: input });
+          if (index !== undefined && input)
+            out.push({ type: 'tool-call-delta', index, argumentsDelta: input });
         } else if (isObject(delta.reasoningContent)) {
           const text = str(delta.reasoningContent.text);
           if (text) out.push({ type: 'reasoning-delta', text });

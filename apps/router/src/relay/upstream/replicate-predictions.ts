@@ -53,7 +53,10 @@ function flattenConversation(req: CanonicalRequest): string {
   req.messages.forEach((message, i) => {
     if (message.role === 'system') return;
     if (message.role === 'tool') {
-      throw new UnsupportedFeatureError(`\`messages[${i}]\`: tool results cannot be sent to Replicate channels`, `messages[${i}]`);
+      throw new UnsupportedFeatureError(
+        `\`messages[${i}]\`: tool results cannot be sent to Replicate channels`,
+        `messages[${i}]`,
+      );
     }
     const texts: string[] = [];
     message.content.forEach((part, j) => {
@@ -113,7 +116,8 @@ export function isTerminal(status: PredictionStatus): boolean {
 }
 
 export function replicateUsage(metrics: Json): CanonicalUsage | undefined {
-  if (typeof metrics.input_token_count !== 'number' && typeof metrics.output_token_count !== 'number') return undefined;
+  if (typeof metrics.input_token_count !== 'number' && typeof metrics.output_token_count !== 'number')
+    return undefined;
   return {
     inputTokens: num(metrics.input_token_count),
     outputTokens: num(metrics.output_token_count),
@@ -147,7 +151,8 @@ export function decodeReplicateError(status: number, bodyText: string): Upstream
   const body = parseErrorBody(bodyText);
   if (isObject(body)) {
     const message = str(body.detail) ?? str(body.error) ?? str(body.title);
-    if (message) return { type: str(body.title)?.toLowerCase().replace(/\s+/g, '_') ?? `http_${status}`, message };
+    if (message)
+      return { type: str(body.title)?.toLowerCase().replace(/\s+/g, '_') ?? `http_${status}`, message };
   }
   return { type: `http_${status}`, message: fallbackErrorMessage(status, bodyText) };
 }
@@ -191,7 +196,12 @@ export class ReplicateStreamDecoder {
         const reason = isObject(payload) ? str(payload.reason) : undefined;
         if (reason === 'canceled' || reason === 'error') {
           this.failed = true;
-          out.push({ type: 'error', status: 502, errorType: `prediction_${reason}`, message: `the prediction ended: ${reason}` });
+          out.push({
+            type: 'error',
+            status: 502,
+            errorType: `prediction_${reason}`,
+            message: `the prediction ended: ${reason}`,
+          });
         } else {
           this.finished = true;
           out.push({ type: 'finish', stopReason: 'end_turn' });
@@ -203,7 +213,8 @@ export class ReplicateStreamDecoder {
           type: 'error',
           status: 502,
           errorType: 'prediction_failed',
-          message: (isObject(payload) ? str(payload.detail) : undefined) ?? (event.data || 'the prediction failed'),
+          message:
+            (isObject(payload) ? str(payload.detail) : undefined) ?? (event.data || 'the prediction failed'),
         });
       }
     }
