@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { microToUsd } from '@torouter/money';
 import { CatalogCache } from './catalog.cache';
+import { toModelView } from './models.service';
 
 const catalogSchema: SchemaObject = {
   type: 'object',
@@ -33,8 +33,6 @@ const catalogSchema: SchemaObject = {
   },
 };
 
-const usdOrNull = (micro: number | null) => (micro === null ? null : microToUsd(micro));
-
 @ApiTags('Catalog')
 @Controller('api/v1/catalog')
 export class CatalogHttpController {
@@ -47,21 +45,12 @@ export class CatalogHttpController {
   })
   @ApiOkResponse({ schema: catalogSchema })
   listCatalogModels(): unknown {
+    // The admin view minus bookkeeping timestamps: one mapping from the stored micro-USD prices.
     return {
-      data: this.catalog.listModels().map((m) => ({
-        id: m.id,
-        vendor: m.vendor,
-        modality: m.modality,
-        inputUsdPerMTok: microToUsd(m.inputMicroUsdPerMTok),
-        outputUsdPerMTok: microToUsd(m.outputMicroUsdPerMTok),
-        cacheReadUsdPerMTok: usdOrNull(m.cacheReadMicroUsdPerMTok),
-        cacheWrite5mUsdPerMTok: usdOrNull(m.cacheWrite5mMicroUsdPerMTok),
-        cacheWrite1hUsdPerMTok: usdOrNull(m.cacheWrite1hMicroUsdPerMTok),
-        perRequestUsd: usdOrNull(m.perRequestMicroUsd),
-        contextWindow: m.contextWindow,
-        maxOutputTokens: m.maxOutputTokens,
-        supportsThinking: m.supportsThinking,
-      })),
+      data: this.catalog.listModels().map((m) => {
+        const { createdAt: _created, updatedAt: _updated, ...view } = toModelView(m);
+        return view;
+      }),
     };
   }
 }
