@@ -8,14 +8,24 @@ import { uniqueTestName } from './support/test-stack';
 
 const root = join(__dirname, '..');
 
-function freePortBlock(): Promise<number> {
-  // npm start uses PORT and PORT+1..4; pick a random high block and check the base is free.
-  return new Promise((resolve, reject) => {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(base, '127.0.0.1', () => srv.close(() => resolve(base)));
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * npm start uses PORT and PORT+1..4. Pick a block below the kernel's ephemeral range (32768+), where other
+ * suites' port-0 listeners and outgoing connections live, and check all five ports are free.
+ */
+async function freePortBlock(): Promise<number> {
+  for (;;) {
+    const base = 10_000 + Math.floor(Math.random() * 20_000);
+    const free = await Promise.all([0, 1, 2, 3, 4].map((i) => portIsFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
 }
 
 function runStart(env: Record<string, string>): {
