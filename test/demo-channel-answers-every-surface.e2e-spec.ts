@@ -215,4 +215,22 @@ describe('demo channel through the router', () => {
       expect(await res.json()).toMatchObject({ error: { code: 'request_too_large' } });
     });
   });
+
+  it('counts what happened in Prometheus metrics: HTTP routes, relayed requests, refusals, cache lookups', async () => {
+    const text = await (await fetch(`${stack.url}/metrics`)).text();
+    expect(text).toMatch(
+      /torouter_http_requests_total\{route="\/v1\/chat\/completions",method="POST",status="200"[^}]*\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /torouter_relay_requests_total\{surface="openai",model="gpt-5",status="success"[^}]*\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /torouter_relay_requests_total\{surface="anthropic",model="claude-opus-4-7",status="success"[^}]*\} [1-9]/,
+    );
+    expect(text).toMatch(/torouter_refusals_total\{code="API_KEY_REQUIRED",surface="openai"[^}]*\} [1-9]/);
+    expect(text).toMatch(/torouter_refusals_total\{code="model_not_found",surface="openai"[^}]*\} [1-9]/);
+    expect(text).toMatch(/torouter_cache_lookups_total\{cache="key_policy",result="hit"[^}]*\} [1-9]/);
+    expect(text).toMatch(/torouter_gateway_overhead_seconds_count\{[^}]*surface="openai"[^}]*\} [1-9]/);
+    expect(text).toMatch(/torouter_relay_tokens_total\{model="gpt-5",kind="output"[^}]*\} [1-9]/);
+  });
 });

@@ -13,7 +13,7 @@ import {
   newRequestId,
   runWithRequestId,
 } from '@torouter/observability';
-import { createRedisConnection, type DependencyProbe } from '@torouter/service-runtime';
+import { createRedisConnection, registerHttpMetrics, type DependencyProbe } from '@torouter/service-runtime';
 import type { Logger } from 'pino';
 import { ChannelEntity } from './catalog/channel.entity';
 import { ModelEntity } from './catalog/model.entity';
@@ -100,6 +100,7 @@ export async function createRouterApp(
       { logger: new PinoNestLogger(logger), abortOnError: false },
     );
     const fastify = app.getHttpAdapter().getInstance();
+    registerHttpMetrics(fastify, metrics);
     // Every response carries the request id, and every log line written while handling it too.
     fastify.addHook('onRequest', (request, reply, done) => {
       void reply.header(REQUEST_ID_HEADER, request.id);
@@ -109,7 +110,7 @@ export async function createRouterApp(
     registerDataPlaneHttp(fastify);
     // Nest routes every error through this filter, including Fastify's own (malformed or oversized body,
     // mapped to HttpExceptions by Nest) and unknown routes.
-    app.useGlobalFilters(new AllErrorsFilter());
+    app.useGlobalFilters(new AllErrorsFilter(metrics));
     app.enableShutdownHooks([]);
     serveApiDocs(app, buildOpenApiDocument(app));
     await app.init();

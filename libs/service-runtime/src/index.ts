@@ -5,3 +5,4 @@ export * from './internal-service';
 export * from './main-runner';
 export * from './nats-controller.decorator';
 export * from './tokens';
+export * from './http-metrics';

@@ -21,6 +21,7 @@ import type { Registry } from 'prom-client';
 import { DataSource, type MixedList } from 'typeorm';
 import type { DependencyProbe } from './dependency-probes';
 import { createHealthNatsController } from './health.nats.controller';
+import { registerHttpMetrics } from './http-metrics';
 import { HealthHttpController, MetricsHttpController } from './health.http.controller';
 import { APP_CONFIG, DEPENDENCY_PROBES, METRICS_REGISTRY, SERVICE_NAME } from './tokens';
 
@@ -168,6 +169,7 @@ export async function startInternalService<C extends InternalServiceConfig>(
       logger: new PinoNestLogger(logger),
       abortOnError: false,
     });
+    registerHttpMetrics(app.getHttpAdapter().getInstance(), metrics);
     app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
     await app.startAllMicroservices();
     const port = config.HTTP_PORT ?? def.defaultHttpPort;

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
   AccountChangedEvent,
   ApiKeyChangedEvent,
@@ -8,6 +8,9 @@ import {
 } from '@torouter/contracts';
 import { EventBus, RpcClient } from '@torouter/messaging';
 import { Events, type Subscription } from 'nats';
+import { cacheMetrics } from '@torouter/observability';
+import { METRICS_REGISTRY } from '@torouter/service-runtime';
+import type { Registry } from 'prom-client';
 
 /** Safety net only: change events keep entries true; the TTL bounds staleness if an event is ever missed. */
 const positiveTtlMs = 60_000;
@@ -36,10 +39,15 @@ export class KeyPolicyCache implements OnModuleInit, OnModuleDestroy {
   hits = 0;
   misses = 0;
 
+  private readonly lookups;
+
   constructor(
     private readonly rpc: RpcClient,
     private readonly events: EventBus,
-  ) {}
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    this.lookups = cacheMetrics(registry).lookups;
+  }
 
   onModuleInit(): void {
     const onInvalid = (e: string) => this.logger.warn(`ignored malformed change event: ${e}`);
@@ -116,14 +124,17 @@ export class KeyPolicyCache implements OnModuleInit, OnModuleDestroy {
     load: () => Promise<T>,
     ttl: (value: T) => number,
   ): Promise<T> {
+    const cache = store === this.keys ? 'key_policy' : 'account_status';
     const hit = store.get(id);
     if (hit && hit.expiresAt > Date.now()) {
       this.hits++;
+      this.lookups.inc({ cache, result: 'hit' });
       return Promise.resolve(hit.value);
     }
     const pending = inflight.get(id);
     if (pending) return pending;
     this.misses++;
+    this.lookups.inc({ cache, result: 'miss' });
     const p = load()
       .then((value) => {
         // A change event that arrived while this load was in flight wins over its possibly stale answer.

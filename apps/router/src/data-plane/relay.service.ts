@@ -2,8 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RouterConfig } from '@torouter/config';
 import { DomainError, ErrorCodes } from '@torouter/contracts';
 import { applyMultiplierBp } from '@torouter/money';
-import { APP_CONFIG } from '@torouter/service-runtime';
+import { relayMetrics, upstreamMetrics } from '@torouter/observability';
+import { APP_CONFIG, METRICS_REGISTRY } from '@torouter/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
 import { AccessService, type Caller } from '../access/access.service';
 import { AdmissionPipeline, type Admission } from '../admission/admission.pipeline';
 import type { AdmissionContext, AdmissionOutcome } from '../admission/admission.types';
@@ -17,6 +19,7 @@ import {
   totalInputTokens,
   wireAdapters,
   type CanonicalRequest,
+  type CanonicalUsage,
   type DecodeContext,
   type WireFormat,
 } from '../relay';
@@ -63,8 +66,41 @@ export class RelayService {
     private readonly plans: RequestPlan,
     private readonly chat: ChatRelay,
     @Inject(APP_CONFIG) config: RouterConfig,
+    @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     this.maxAttempts = config.ROUTER_MAX_ATTEMPTS;
+    this.metrics = { relay: relayMetrics(registry), upstream: upstreamMetrics(registry) };
+  }
+
+  private readonly metrics: {
+    relay: ReturnType<typeof relayMetrics>;
+    upstream: ReturnType<typeof upstreamMetrics>;
+  };
+
+  /** One observation per admitted request and per upstream attempt; labels stay low-cardinality. */
+  private observe(ex: Exchange, usage: CanonicalUsage, finishedAt: Date): void {
+    const model = ex.target.model.id;
+    const labels = { surface: ex.surface, model, status: ex.status };
+    this.metrics.relay.requests.inc(labels);
+    this.metrics.relay.duration.observe(labels, (finishedAt.getTime() - ex.startedAt.getTime()) / 1000);
+    if (ex.ttftMs !== null)
+      this.metrics.relay.timeToFirstToken.observe({ surface: ex.surface, model }, ex.ttftMs / 1000);
+    this.metrics.relay.overhead.observe({ surface: ex.surface }, ex.overheadMs() / 1000);
+    const tokens: Array<[string, number]> = [
+      ['input', usage.inputTokens],
+      ['output', usage.outputTokens],
+      ['cache_read', usage.cacheReadTokens],
+      ['cache_write_5m', usage.cacheWrite5mTokens],
+      ['cache_write_1h', usage.cacheWrite1hTokens],
+      ['reasoning', usage.reasoningTokens],
+    ];
+    for (const [kind, n] of tokens) if (n > 0) this.metrics.relay.tokens.inc({ model, kind }, n);
+    for (const a of ex.attempts) {
+      this.metrics.upstream.requests.inc({ channel: a.channelName, model, outcome: a.outcome });
+      if (a.outcome !== 'success' && a.outcome !== 'cancelled') {
+        this.metrics.upstream.errors.inc({ channel: a.channelName, kind: a.outcome });
+      }
+    }
   }
 
   /** The caller behind the request's credential (every state check of DECISIONS.md's order passed). */
@@ -254,6 +290,7 @@ export class RelayService {
   private async settle(ex: Exchange, admission: Admission): Promise<void> {
     const finishedAt = new Date();
     const { usage, source } = ex.meter.result();
+    this.observe(ex, usage, finishedAt);
     const model = ex.target.model;
     // What the customer pays: list price × the plan's multiplier. The spend step's hold, the usage event
     // (settled by billing) and the response's usage.cost all carry this one amount.
