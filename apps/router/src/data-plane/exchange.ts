@@ -33,6 +33,8 @@ export interface AttemptRecord {
   channelName: string;
   outcome: string;
   httpStatus: number | null;
+  /** performance.now() when the attempt began; it ends when the next one begins, or with the request. */
+  startedAtMs: number;
 }
 
 export interface AttemptFailure {

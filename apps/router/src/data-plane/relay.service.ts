@@ -95,12 +95,16 @@ export class RelayService {
       ['reasoning', usage.reasoningTokens],
     ];
     for (const [kind, n] of tokens) if (n > 0) this.metrics.relay.tokens.inc({ model, kind }, n);
-    for (const a of ex.attempts) {
-      this.metrics.upstream.requests.inc({ channel: a.channelName, model, outcome: a.outcome });
+    const endMs = performance.now();
+    ex.attempts.forEach((a, i) => {
+      const attemptEnd = ex.attempts[i + 1]?.startedAtMs ?? endMs;
+      const attemptLabels = { channel: a.channelName, model, outcome: a.outcome };
+      this.metrics.upstream.requests.inc(attemptLabels);
+      this.metrics.upstream.duration.observe(attemptLabels, Math.max(0, attemptEnd - a.startedAtMs) / 1000);
       if (a.outcome !== 'success' && a.outcome !== 'cancelled') {
         this.metrics.upstream.errors.inc({ channel: a.channelName, kind: a.outcome });
       }
-    }
+    });
   }
 
   /** The caller behind the request's credential (every state check of DECISIONS.md's order passed). */

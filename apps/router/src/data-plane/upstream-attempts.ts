@@ -45,6 +45,7 @@ export class UpstreamAttempts {
       channelName: channel.name,
       outcome: 'pending',
       httpStatus: null,
+      startedAtMs: performance.now(),
     };
     ex.attempts.push(record);
     return record;
