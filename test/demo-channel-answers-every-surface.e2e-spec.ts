@@ -231,7 +231,9 @@ describe('demo channel through the router', () => {
     expect(text).toMatch(/torouter_refusals_total\{code="model_not_found",surface="openai"[^}]*\} [1-9]/);
     expect(text).toMatch(/torouter_cache_lookups_total\{cache="key_policy",result="hit"[^}]*\} [1-9]/);
     expect(text).toMatch(/torouter_gateway_overhead_seconds_count\{[^}]*surface="openai"[^}]*\} [1-9]/);
-    expect(text).toMatch(/torouter_upstream_request_duration_seconds_count\{[^}]*channel="demo"[^}]*\} [1-9]/);
+    expect(text).toMatch(
+      /torouter_upstream_request_duration_seconds_count\{[^}]*channel="demo"[^}]*\} [1-9]/,
+    );
     expect(text).toMatch(/torouter_relay_tokens_total\{model="gpt-5",kind="output"[^}]*\} [1-9]/);
   });
 });
