@@ -18,13 +18,13 @@ import {
   stopReasonToGeminiFinish,
   toolCallIdPrefix,
 } from './gemini.response';
+import { LastUsageSniffer } from './last-usage-sniffer';
 import { incompleteStreamError, unreadableChunkError } from './upstream-errors';
 import type {
   GatewayError,
   StreamEncoder,
   StreamEncoderOptions,
   StreamEndOptions,
-  StreamUsageSniffer,
   UpstreamStreamDecoder,
 } from './wire-adapter';
 
@@ -199,30 +199,13 @@ export class GeminiStreamDecoder implements UpstreamStreamDecoder {
 
 const FINISH_REASON = /"finishReason"\s*:\s*"/;
 
-export class GeminiUsageSniffer implements StreamUsageSniffer {
-  private readonly sse = new SseParser();
-  private lastUsageData: string | undefined;
-  private completed = false;
-
-  push(chunk: string): void {
-    for (const event of this.sse.push(chunk)) this.see(event.data);
-  }
-
-  result(): { usage?: CanonicalUsage; completed: boolean } {
-    for (const event of this.sse.end()) this.see(event.data);
-    if (!this.lastUsageData) return { completed: this.completed };
-    try {
-      const chunk: unknown = JSON.parse(this.lastUsageData);
-      const usage = isObject(chunk) ? geminiUsageToCanonical(chunk.usageMetadata) : undefined;
-      return usage ? { usage, completed: this.completed } : { completed: this.completed };
-    } catch {
-      return { completed: this.completed };
-    }
-  }
-
-  private see(data: string): void {
-    // usageMetadata is cumulative in every chunk: the last one is the total.
-    if (data.includes('"usageMetadata"')) this.lastUsageData = data;
-    if (FINISH_REASON.test(data)) this.completed = true;
+/** usageMetadata is cumulative in every chunk: the last one is the total. */
+export class GeminiUsageSniffer extends LastUsageSniffer {
+  constructor() {
+    super({
+      holdsUsage: (data) => data.includes('"usageMetadata"'),
+      completes: (data) => FINISH_REASON.test(data),
+      usageOf: (chunk) => geminiUsageToCanonical(chunk.usageMetadata),
+    });
   }
 }

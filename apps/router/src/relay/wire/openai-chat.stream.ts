@@ -13,13 +13,13 @@ import {
   openAiUsageToCanonical,
   stopReasonToOpenAiFinish,
 } from './openai-chat.response';
+import { LastUsageSniffer } from './last-usage-sniffer';
 import { incompleteStreamError, unreadableChunkError } from './upstream-errors';
 import type {
   GatewayError,
   StreamEncoder,
   StreamEncoderOptions,
   StreamEndOptions,
-  StreamUsageSniffer,
   UpstreamStreamDecoder,
 } from './wire-adapter';
 
@@ -232,30 +232,13 @@ export class OpenAiStreamDecoder implements UpstreamStreamDecoder {
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 const FINISH_REASON = /"finish_reason"\s*:\s*"/;
 
-export class OpenAiUsageSniffer implements StreamUsageSniffer {
-  private readonly sse = new SseParser();
-  private lastUsageData: string | undefined;
-  private completed = false;
-
-  push(chunk: string): void {
-    for (const event of this.sse.push(chunk)) this.see(event.data);
-  }
-
-  result(): { usage?: CanonicalUsage; completed: boolean } {
-    for (const event of this.sse.end()) this.see(event.data);
-    if (!this.lastUsageData) return { completed: this.completed };
-    try {
-      const chunk: unknown = JSON.parse(this.lastUsageData);
-      const usage = isObject(chunk) ? openAiUsageToCanonical(chunk.usage) : undefined;
-      return usage ? { usage, completed: this.completed } : { completed: this.completed };
-    } catch {
-      return { completed: this.completed };
-    }
-  }
-
-  private see(data: string): void {
-    if (data === '[DONE]' || FINISH_REASON.test(data)) this.completed = true;
-    // Every chunk has `"usage":null` when include_usage is on; only an object is worth keeping.
-    if (data.includes('"usage"') && USAGE_OBJECT.test(data)) this.lastUsageData = data;
+export class OpenAiUsageSniffer extends LastUsageSniffer {
+  constructor() {
+    super({
+      // Every chunk has `"usage":null` when include_usage is on; only an object is worth keeping.
+      holdsUsage: (data) => data.includes('"usage"') && USAGE_OBJECT.test(data),
+      completes: (data) => data === '[DONE]' || FINISH_REASON.test(data),
+      usageOf: (chunk) => openAiUsageToCanonical(chunk.usage),
+    });
   }
 }
