@@ -13,13 +13,7 @@ describe('admin: accounts', () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    rpc = new RpcClient({
-      natsUrl: stack.env.NATS_URL,
-      namespace: stack.namespace,
-      timeoutMs: 10_000,
-      name: 'test',
-    });
-    await rpc.connect();
+    rpc = stack.rpc;
     for (const name of ['alice', 'bob', 'carol', 'dave', 'erin']) {
       const a = await rpc.send(Subjects.authAccountCreate, {
         email: `${name}@Admin-Test.example`,
@@ -31,7 +25,6 @@ describe('admin: accounts', () => {
   });
 
   afterAll(async () => {
-    await rpc?.close();
     await stack?.close();
   });
 

@@ -19,17 +19,10 @@ describe('sign-in, profile and passwords', () => {
     stack = await startTestStack({ seedDemo: false, env: { SMTP_URL: sink.url } });
     db = new Client({ connectionString: stack.databaseUrl });
     await db.connect();
-    rpc = new RpcClient({
-      natsUrl: stack.env.NATS_URL,
-      namespace: stack.namespace,
-      timeoutMs: 10_000,
-      name: 'test',
-    });
-    await rpc.connect();
+    rpc = stack.rpc;
   });
 
   afterAll(async () => {
-    await rpc?.close();
     await db?.end();
     await stack?.close();
     await sink?.close();

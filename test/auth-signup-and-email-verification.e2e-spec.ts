@@ -22,17 +22,10 @@ describe('sign-up and email verification', () => {
     });
     db = new Client({ connectionString: stack.databaseUrl });
     await db.connect();
-    rpc = new RpcClient({
-      natsUrl: stack.env.NATS_URL,
-      namespace: stack.namespace,
-      timeoutMs: 10_000,
-      name: 'test',
-    });
-    await rpc.connect();
+    rpc = stack.rpc;
   });
 
   afterAll(async () => {
-    await rpc?.close();
     await db?.end();
     await stack?.close();
     await sink?.close();

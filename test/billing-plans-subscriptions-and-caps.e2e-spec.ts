@@ -55,17 +55,10 @@ describe('billing: plans, subscriptions and caps', () => {
     });
     db = new Client({ connectionString: stack.databaseUrl });
     await db.connect();
-    rpc = new RpcClient({
-      natsUrl: stack.env.NATS_URL,
-      namespace: stack.namespace,
-      timeoutMs: 10_000,
-      name: 'e2e',
-    });
-    await rpc.connect();
+    rpc = stack.rpc;
   });
 
   afterAll(async () => {
-    await rpc?.close();
     await db?.end();
     await stack?.close();
   });

@@ -30,18 +30,11 @@ describe('API keys are managed through the API', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({ env: { ROUTER_KEY_LAST_USED_FLUSH_MS: '200' } });
-    rpc = new RpcClient({
-      natsUrl: stack.env.NATS_URL,
-      namespace: stack.namespace,
-      timeoutMs: 10_000,
-      name: 'e2e',
-    });
-    await rpc.connect();
+    rpc = stack.rpc;
     [owner, other] = await Promise.all([createTestAccount(stack), createTestAccount(stack)]);
   });
 
   afterAll(async () => {
-    await rpc?.close();
     await stack?.close();
   });
 

@@ -183,13 +183,7 @@ describe('key limits are enforced before any upstream call', () => {
       startFakeUpstream('anthropic'),
       startFakeUpstream('gemini'),
     ]);
-    rpc = new RpcClient({
-      natsUrl: stack.env.NATS_URL,
-      namespace: stack.namespace,
-      timeoutMs: 10_000,
-      name: 'e2e',
-    });
-    await rpc.connect();
+    rpc = stack.rpc;
     owner = await createTestAccount(stack);
     const admin = (method: string, path: string, body?: unknown) =>
       callJson(stack.url, method, path, { token: stack.adminToken, body });
@@ -226,7 +220,6 @@ describe('key limits are enforced before any upstream call', () => {
   });
 
   afterAll(async () => {
-    await rpc?.close();
     await Promise.all([stack?.close(), ...Object.values(fakes).map((f) => f?.close())]);
   });
 

@@ -1,7 +1,6 @@
 // Helpers for the router's data-plane e2e specs: admin calls (channels, models), and reading the usage
 // events the router published to JetStream. Imported by test/router-*.e2e-spec.ts and test/sdk-*.e2e-spec.ts.
 import { streamName, Streams, Subjects, type UsageRecordedEvent } from '@torouter/contracts';
-import { RpcClient } from '@torouter/messaging';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import type { TestStack } from './support/test-stack';
@@ -136,21 +135,10 @@ export async function eventually<T>(
 
 /** Credits an account's prepaid balance through billing (pay-as-you-go keys need one to be admitted). */
 export async function creditAccount(stack: TestStack, accountId: string, amountUsd: number): Promise<void> {
-  const rpc = new RpcClient({
-    natsUrl: stack.env.NATS_URL,
-    namespace: stack.namespace,
-    timeoutMs: 10_000,
-    name: 'test-credit',
+  await stack.rpc.send(Subjects.billingCreditCreate, {
+    accountId,
+    amountUsd,
+    note: 'test credit',
+    idempotencyKey: `test-${randomUUID()}`,
   });
-  await rpc.connect();
-  try {
-    await rpc.send(Subjects.billingCreditCreate, {
-      accountId,
-      amountUsd,
-      note: 'test credit',
-      idempotencyKey: `test-${randomUUID()}`,
-    });
-  } finally {
-    await rpc.close();
-  }
 }

@@ -140,13 +140,7 @@ describe('usage events become request logs, summaries and a dashboard', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     nc = await connect({ servers: stack.env.NATS_URL });
-    rpc = new RpcClient({
-      natsUrl: stack.env.NATS_URL,
-      namespace: stack.namespace,
-      timeoutMs: 10_000,
-      name: 'spec',
-    });
-    await rpc.connect();
+    rpc = stack.rpc;
     accountA = stack.demo!.account.id;
     const b = await rpc.send(Subjects.authAccountCreate, {
       email: `b-${randomUUID()}@example.com`,
@@ -232,7 +226,6 @@ describe('usage events become request logs, summaries and a dashboard', () => {
 
   afterAll(async () => {
     await nc?.close();
-    await rpc?.close();
     await stack?.close();
   });
 

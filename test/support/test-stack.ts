@@ -16,6 +16,7 @@ import {
   type InternalServiceDefinition,
   type RunningService,
 } from '@torouter/service-runtime';
+import { RpcClient } from '@torouter/messaging';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
@@ -35,6 +36,8 @@ export interface TestStack {
   env: Record<string, string>;
   services: Record<'auth' | 'keys' | 'billing' | 'usage', RunningService>;
   router: RunningRouter;
+  /** A connected NATS client in this stack's namespace, for tests that talk to services directly. */
+  rpc: RpcClient;
   demo?: DemoSeedResult;
   /** Stops one internal service (to test failure reporting). */
   stopService(name: 'auth' | 'keys' | 'billing' | 'usage'): Promise<void>;
@@ -85,7 +88,9 @@ export async function startTestStack(
   const started: RunningService[] = [];
   const services = {} as TestStack['services'];
   let router: RunningRouter | undefined;
+  let rpc: RpcClient | undefined;
   const teardown = async () => {
+    await rpc?.close();
     await router?.close();
     await Promise.all(started.map((s) => s.close()));
     await dropDatabase(env.DATABASE_URL);
@@ -106,6 +111,9 @@ export async function startTestStack(
     const demo = opts.seedDemo === false ? undefined : await seedDemo(routerConfig, { createKey: true });
     router = await startRouter(routerConfig);
     const r = router;
+    rpc = new RpcClient({ natsUrl: env.NATS_URL, namespace: name, timeoutMs: 10_000, name: 'test' });
+    await rpc.connect();
+    const connectedRpc = rpc;
     return {
       url: r.url,
       namespace: name,
@@ -114,6 +122,7 @@ export async function startTestStack(
       env,
       services,
       router: r,
+      rpc: connectedRpc,
       demo,
       stopService: async (svc) => {
         await services[svc].close();
