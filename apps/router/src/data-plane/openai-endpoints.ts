@@ -137,7 +137,7 @@ export class OpenAiEndpoints {
         this.attempt(ex, channel, {
           path: '/images/generations',
           answer: 'json',
-          usage: (json) => imageUsage(json.usage),
+          usage: (json) => inputOutputUsage(json.usage),
           estimate: () => ({ ...emptyUsage(), inputTokens: countTextTokens(prompt) }),
           units: (json) => (Array.isArray(json.data) ? Math.max(1, json.data.length) : 1),
         }),
@@ -158,7 +158,7 @@ export class OpenAiEndpoints {
           path: '/images/edits',
           answer: 'json',
           multipart: { parts, boundary },
-          usage: (json) => imageUsage(json.usage),
+          usage: (json) => inputOutputUsage(json.usage),
           estimate: () => ({ ...emptyUsage(), inputTokens: countTextTokens(prompt) }),
           units: (json) => (Array.isArray(json.data) ? Math.max(1, json.data.length) : 1),
         }),
@@ -180,7 +180,7 @@ export class OpenAiEndpoints {
           // text, srt and vtt answers are plain text: relayed as bytes, counted from the text.
           answer: format === 'json' || format === 'verbose_json' ? 'json' : 'binary',
           multipart: { parts, boundary },
-          usage: (json) => transcriptionUsage(json.usage),
+          usage: (json) => inputOutputUsage(json.usage),
           estimate: (json) => ({
             ...emptyUsage(),
             outputTokens: Math.max(1, countTextTokens(textOf(json.text))),
@@ -496,18 +496,11 @@ export function responsesUsage(usage: unknown): CanonicalUsage | undefined {
   };
 }
 
-/** gpt-image-1 reports token usage; DALL·E reports none (billed per image). */
-function imageUsage(usage: unknown): CanonicalUsage | undefined {
-  if (!isObject(usage) || typeof usage.input_tokens !== 'number') return undefined;
-  return {
-    ...emptyUsage(),
-    inputTokens: usage.input_tokens,
-    outputTokens: typeof usage.output_tokens === 'number' ? usage.output_tokens : 0,
-  };
-}
-
-/** Transcription usage: `{type: "tokens", input_tokens, output_tokens}`; `{type: "duration"}` has no tokens. */
-function transcriptionUsage(usage: unknown): CanonicalUsage | undefined {
+/**
+ * `{input_tokens, output_tokens}` usage: gpt-image-1 and token-billed transcription report it; DALL·E
+ * (billed per image) and `{type: "duration"}` transcription usage have no tokens.
+ */
+function inputOutputUsage(usage: unknown): CanonicalUsage | undefined {
   if (!isObject(usage) || typeof usage.input_tokens !== 'number') return undefined;
   return {
     ...emptyUsage(),
