@@ -15,14 +15,13 @@ import {
   stopReasonToAnthropic,
 } from './anthropic-messages.response';
 import { isObject, type Json, str } from './fields';
-import { incompleteStreamError, unreadableChunkError } from './upstream-errors';
+import { JsonSseStreamDecoder } from './json-sse-decoder';
 import type {
   GatewayError,
   StreamEncoder,
   StreamEncoderOptions,
   StreamEndOptions,
   StreamUsageSniffer,
-  UpstreamStreamDecoder,
 } from './wire-adapter';
 
 function sse(type: string, payload: Json): string {
@@ -160,39 +159,13 @@ export class AnthropicStreamEncoder implements StreamEncoder {
   }
 }
 
-export class AnthropicStreamDecoder implements UpstreamStreamDecoder {
-  private readonly sse = new SseParser();
-  private finished = false;
-  private failed = false;
+export class AnthropicStreamDecoder extends JsonSseStreamDecoder {
   /** Usage fields as last reported: message_start has the input side, message_delta the cumulative rest. */
   private readonly usage: Json = {};
   private readonly blocks = new Map<number, { kind: BlockKind | 'other'; toolIndex: number }>();
   private toolCount = 0;
 
-  push(chunk: string): CanonicalStreamEvent[] {
-    const out: CanonicalStreamEvent[] = [];
-    for (const event of this.sse.push(chunk)) this.read(event.data, out);
-    return out;
-  }
-
-  end(): CanonicalStreamEvent[] {
-    const out: CanonicalStreamEvent[] = [];
-    for (const event of this.sse.end()) this.read(event.data, out);
-    if (!this.finished && !this.failed) out.push(incompleteStreamError());
-    return out;
-  }
-
-  private read(data: string, out: CanonicalStreamEvent[]): void {
-    if (this.failed || !data.trim()) return;
-    let event: unknown;
-    try {
-      event = JSON.parse(data);
-    } catch {
-      this.failed = true;
-      out.push(unreadableChunkError(data));
-      return;
-    }
-    if (!isObject(event)) return;
+  protected handle(event: Json, out: CanonicalStreamEvent[]): void {
     switch (event.type) {
       case 'message_start': {
         const message = isObject(event.message) ? event.message : {};

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { CanonicalRequest, CanonicalStreamEvent, CanonicalUsage, StopReason } from '../canonical';
-import { formatSse, SSE_CONTENT_TYPE, SseParser } from '../sse';
+import { formatSse, SSE_CONTENT_TYPE } from '../sse';
 import { isObject, type Json, parseArgumentsObject, str } from './fields';
 import {
   canonicalToGeminiUsage,
@@ -18,15 +18,9 @@ import {
   stopReasonToGeminiFinish,
   toolCallIdPrefix,
 } from './gemini.response';
+import { JsonSseStreamDecoder } from './json-sse-decoder';
 import { LastUsageSniffer } from './last-usage-sniffer';
-import { incompleteStreamError, unreadableChunkError } from './upstream-errors';
-import type {
-  GatewayError,
-  StreamEncoder,
-  StreamEncoderOptions,
-  StreamEndOptions,
-  UpstreamStreamDecoder,
-} from './wire-adapter';
+import type { GatewayError, StreamEncoder, StreamEncoderOptions, StreamEndOptions } from './wire-adapter';
 
 export class GeminiStreamEncoder implements StreamEncoder {
   readonly contentType = SSE_CONTENT_TYPE;
@@ -118,37 +112,11 @@ export class GeminiStreamEncoder implements StreamEncoder {
   }
 }
 
-export class GeminiStreamDecoder implements UpstreamStreamDecoder {
-  private readonly sse = new SseParser();
+export class GeminiStreamDecoder extends JsonSseStreamDecoder {
   private started = false;
-  private finished = false;
-  private failed = false;
   private toolCalls = 0;
 
-  push(chunk: string): CanonicalStreamEvent[] {
-    const out: CanonicalStreamEvent[] = [];
-    for (const event of this.sse.push(chunk)) this.read(event.data, out);
-    return out;
-  }
-
-  end(): CanonicalStreamEvent[] {
-    const out: CanonicalStreamEvent[] = [];
-    for (const event of this.sse.end()) this.read(event.data, out);
-    if (!this.finished && !this.failed) out.push(incompleteStreamError());
-    return out;
-  }
-
-  private read(data: string, out: CanonicalStreamEvent[]): void {
-    if (this.failed || !data.trim()) return;
-    let chunk: unknown;
-    try {
-      chunk = JSON.parse(data);
-    } catch {
-      this.failed = true;
-      out.push(unreadableChunkError(data));
-      return;
-    }
-    if (!isObject(chunk)) return;
+  protected handle(chunk: Json, out: CanonicalStreamEvent[], data: string): void {
     if (isObject(chunk.error)) {
       this.failed = true;
       const status =

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { CanonicalRequest, CanonicalStreamEvent, CanonicalUsage } from '../canonical';
-import { formatSse, SSE_CONTENT_TYPE, SseParser } from '../sse';
+import { formatSse, SSE_CONTENT_TYPE } from '../sse';
 import { isObject, type Json, str } from './fields';
 import {
   canonicalToOpenAiUsage,
@@ -13,15 +13,9 @@ import {
   openAiUsageToCanonical,
   stopReasonToOpenAiFinish,
 } from './openai-chat.response';
+import { JsonSseStreamDecoder } from './json-sse-decoder';
 import { LastUsageSniffer } from './last-usage-sniffer';
-import { incompleteStreamError, unreadableChunkError } from './upstream-errors';
-import type {
-  GatewayError,
-  StreamEncoder,
-  StreamEncoderOptions,
-  StreamEndOptions,
-  UpstreamStreamDecoder,
-} from './wire-adapter';
+import type { GatewayError, StreamEncoder, StreamEncoderOptions, StreamEndOptions } from './wire-adapter';
 
 const DONE = 'data: [DONE]\n\n';
 
@@ -140,42 +134,17 @@ export class OpenAiStreamEncoder implements StreamEncoder {
   }
 }
 
-export class OpenAiStreamDecoder implements UpstreamStreamDecoder {
-  private readonly sse = new SseParser();
+export class OpenAiStreamDecoder extends JsonSseStreamDecoder {
   private started = false;
-  private finished = false;
-  private failed = false;
   private readonly toolCalls = new Set<number>();
 
-  push(chunk: string): CanonicalStreamEvent[] {
-    const out: CanonicalStreamEvent[] = [];
-    for (const event of this.sse.push(chunk)) this.read(event.data, out);
-    return out;
+  protected override handleRaw(data: string): boolean {
+    if (data !== '[DONE]') return false;
+    this.finished = true;
+    return true;
   }
 
-  end(): CanonicalStreamEvent[] {
-    const out: CanonicalStreamEvent[] = [];
-    for (const event of this.sse.end()) this.read(event.data, out);
-    if (!this.finished && !this.failed) out.push(incompleteStreamError());
-    return out;
-  }
-
-  private read(data: string, out: CanonicalStreamEvent[]): void {
-    if (this.failed) return;
-    if (data === '[DONE]') {
-      this.finished = true;
-      return;
-    }
-    if (!data.trim()) return;
-    let chunk: unknown;
-    try {
-      chunk = JSON.parse(data);
-    } catch {
-      this.failed = true;
-      out.push(unreadableChunkError(data));
-      return;
-    }
-    if (!isObject(chunk)) return;
+  protected handle(chunk: Json, out: CanonicalStreamEvent[]): void {
     if (isObject(chunk.error)) {
       this.failed = true;
       out.push({
