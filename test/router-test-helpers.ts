@@ -101,7 +101,7 @@ export async function readUsageEvents(stack: TestStack): Promise<UsageRecordedEv
   }
 }
 
-/** The usage event of one request, waiting for it to be published (it is sent after the response). */
+/** The usage event of one request, waiting for it to reach JetStream (forwarded from the outbox). */
 export async function usageEventOf(
   stack: TestStack,
   requestId: string,

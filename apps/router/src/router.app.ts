@@ -60,7 +60,9 @@ export async function createRouterApp(
   const logger = opts.logger ?? createLogger('router', config.LOG_LEVEL);
   const metrics = createMetricsRegistry('router');
   const dataSource = createRouterDataSource(config);
-  const redis = createRedisConnection(config.REDIS_URL, config.TOROUTER_NAMESPACE, 'router');
+  const redis = createRedisConnection(config.REDIS_URL, config.TOROUTER_NAMESPACE, 'router', {
+    autoPipelining: true,
+  });
   const rpc = new RpcClient({
     natsUrl: config.NATS_URL,
     namespace: config.TOROUTER_NAMESPACE,

@@ -22,6 +22,7 @@ import { UsageFacadeModule } from './control-plane/usage/usage-facade.module';
 import { DataPlaneModule } from './data-plane/data-plane.module';
 import { HealthModule } from './health/health.module';
 import { LimitsModule } from './limits/limits.module';
+import { QuotaModule } from './quota/quota.module';
 import { SpendModule } from './spend/spend.module';
 import { REDIS } from './tokens';
 import { UsageEventsModule } from './usage-events/usage-events.module';
@@ -68,6 +69,7 @@ export class RouterModule {
       HealthModule,
       KeysControlPlaneModule,
       LimitsModule,
+      QuotaModule,
       SpendModule,
       UsageEventsModule,
       UsageFacadeModule,

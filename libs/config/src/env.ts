@@ -73,6 +73,8 @@ export const routerEnvSchema = sharedEnvSchema.extend({
   ROUTER_KEY_LAST_USED_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** Most channels one request may try (failover never repeats a channel). */
   ROUTER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+  /** A usage-outbox entry a router read but never forwarded (it died) is taken over after this idle (ms). */
+  ROUTER_OUTBOX_CLAIM_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
 });
 export type RouterConfig = z.infer<typeof routerEnvSchema>;
 

@@ -60,9 +60,17 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export function createRedisConnection(url: string, namespace: string, name: string): Redis {
+export function createRedisConnection(
+  url: string,
+  namespace: string,
+  name: string,
+  opts: { autoPipelining?: boolean } = {},
+): Redis {
   // Fail fast instead of queueing commands forever while Redis is down: callers fail closed.
   return new Redis(url, {
+    // Commands issued in the same event-loop tick go out in one write (and come back in one read):
+    // under load, the request path's scripts of many requests share their syscalls.
+    enableAutoPipelining: opts.autoPipelining ?? false,
     keyPrefix: `${namespace}:`,
     connectionName: name,
     maxRetriesPerRequest: 1,

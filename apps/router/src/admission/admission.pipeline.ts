@@ -20,22 +20,36 @@ export class Admission {
     return Object.assign({}, ...this.holds.map((h) => h.headers ?? {})) as Record<string, string>;
   }
 
-  async finish(outcome: AdmissionOutcome): Promise<void> {
-    if (this.finished) return;
+  /** The spend reservation of the request, if a check took one. */
+  get reservation(): { id: string; microUsd: number } | undefined {
+    return this.holds.find((h) => h.reservation)?.reservation;
+  }
+
+  /** Settles every hold; resolves `true` when one of them journaled `outcome.record`. */
+  async finish(outcome: AdmissionOutcome): Promise<boolean> {
+    if (this.finished) return false;
     this.finished = true;
-    await releaseAll(this.holds, outcome, this.logger);
+    return releaseAll(this.holds, outcome, this.logger);
   }
 }
 
-async function releaseAll(holds: AdmissionHold[], outcome: AdmissionOutcome, logger: Logger): Promise<void> {
-  // Release in reverse order of taking, each independently: one failing must not leak the others.
+async function releaseAll(
+  holds: AdmissionHold[],
+  outcome: AdmissionOutcome,
+  logger: Logger,
+): Promise<boolean> {
+  // Release in reverse order of taking, each independently: one failing must not leak the others. The
+  // usage record is journaled once, by the first hold that can.
+  let journaled = false;
   for (const hold of [...holds].reverse()) {
     try {
-      await hold.release(outcome);
+      const wrote = await hold.release(journaled ? { ...outcome, record: undefined } : outcome);
+      journaled ||= wrote === true;
     } catch (e) {
       logger.error(`releasing an admission hold failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  return journaled;
 }
 
 /**

@@ -19,6 +19,12 @@ export interface AdmissionContext {
   maxOutputTokens: number;
 }
 
+/** The request's usage event, serialised once (it is the message consumers receive, byte for byte). */
+export interface UsageRecord {
+  requestId: string;
+  json: string;
+}
+
 /** How a request ended, as far as a check that holds something needs to know. */
 export interface AdmissionOutcome {
   /** `refused`: a later check refused the request; it must not count or cost anything. */
@@ -27,19 +33,29 @@ export interface AdmissionOutcome {
   costMicroUsd: number;
   inputTokens: number;
   outputTokens: number;
+  /**
+   * The usage event to journal with the settlement. A hold that settles in Redis writes it in the same
+   * atomic script (so an event can never be lost between the two) and says so by resolving `true`.
+   */
+  record?: UsageRecord;
 }
 
 /** Something a check took (a window slot, a spend reservation) that must be settled when the request ends. */
 export interface AdmissionHold {
   /** Response headers the check wants the client to see (e.g. x-ratelimit-*). */
   headers?: Record<string, string>;
-  /** Called exactly once with the outcome; must not throw for a lost Redis (log and move on). */
-  release(outcome: AdmissionOutcome): Promise<void>;
+  /** The spend reservation taken for the request (its id and worst-case amount), if any. */
+  reservation?: { id: string; microUsd: number };
+  /**
+   * Called exactly once with the outcome; must not throw for a lost Redis (log and move on). Resolves
+   * `true` when it journaled `outcome.record`.
+   */
+  release(outcome: AdmissionOutcome): Promise<boolean | void>;
 }
 
 /**
- * One check of DECISIONS.md's order, after authentication: IP (10) → model (20) → subscription (30) →
- * request windows (40) → spend (50). Throw a DomainError to refuse; return a hold when something was taken.
+ * One check of DECISIONS.md's order, after authentication: IP (10) → model (20) → plan catalog (21) →
+ * subscription (30) → quota (40: request windows, then spend, in one Redis script). Throw a DomainError to refuse; return a hold when something was taken.
  */
 export interface AdmissionStep {
   readonly name: string;

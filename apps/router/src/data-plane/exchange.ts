@@ -74,6 +74,8 @@ export class Exchange {
   perRequestUnits = 1;
   /** Set when the client's API is not its surface's chat format (the Responses API): no pass-through. */
   answerOverride: AnswerCodec | undefined;
+  /** The answer's completion (a JSON body, a stream's end), held until the request's usage is journaled. */
+  private pendingFinish: (() => void) | undefined;
 
   constructor(
     /** The client's wire format (error envelopes, stream encoders). */
@@ -130,17 +132,36 @@ export class Exchange {
     this.errorCode = 'client_closed_request';
   }
 
-  /** A JSON answer, with the gateway's overhead header. */
+  /** A JSON answer, with the gateway's overhead header; sent by `finishAnswer`. */
   sendJson(status: number, body: unknown): void {
     if (status < 400) {
       this.status = 'success';
       this.httpStatus = status;
     }
-    void this.reply
-      .status(status)
-      .header(OVERHEAD_HEADER, String(this.overheadMs()))
-      .type('application/json')
-      .send(body);
+    this.pendingFinish = () =>
+      void this.reply
+        .status(status)
+        .header(OVERHEAD_HEADER, String(this.overheadMs()))
+        .type('application/json')
+        .send(body);
+  }
+
+  /** Ends a streamed answer; done by `finishAnswer`. */
+  endStream(): void {
+    const raw = this.reply.raw;
+    this.pendingFinish = () => {
+      if (this.committed && !raw.writableEnded) raw.end();
+    };
+  }
+
+  /**
+   * Completes the answer: the JSON body, or the end of the stream. Called once the request's usage is
+   * journaled, so a client never holds a complete answer whose usage could still be lost.
+   */
+  finishAnswer(): void {
+    const finish = this.pendingFinish;
+    this.pendingFinish = undefined;
+    finish?.();
   }
 
   /** An error answer in the client's envelope (an upstream's own error keeps its type and message). */
@@ -192,9 +213,9 @@ export class StreamWriter {
     }
   }
 
+  /** The stream is complete; it ends once the request's usage is journaled (`Exchange.finishAnswer`). */
   end(): void {
-    const raw = this.ex.reply.raw;
-    if (this.ex.committed && !raw.writableEnded) raw.end();
+    this.ex.endStream();
   }
 
   destroy(): void {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RouterConfig } from '@torouter/config';
-import { DomainError, ErrorCodes } from '@torouter/contracts';
+import { DomainError, ErrorCodes, type UsageRecordedEvent } from '@torouter/contracts';
 import { applyMultiplierBp } from '@torouter/money';
 import { relayMetrics, upstreamMetrics } from '@torouter/observability';
 import { APP_CONFIG, METRICS_REGISTRY } from '@torouter/service-runtime';
@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { AccessService, type Caller } from '../access/access.service';
 import { AdmissionPipeline, type Admission } from '../admission/admission.pipeline';
-import type { AdmissionContext, AdmissionOutcome } from '../admission/admission.types';
+import type { AdmissionContext } from '../admission/admission.types';
 import { CatalogCache } from '../catalog/catalog.cache';
 import type { ModelEntity } from '../catalog/model.entity';
 import { ChannelHealth } from '../channels/channel-health';
@@ -24,7 +24,7 @@ import {
   type WireFormat,
 } from '../relay';
 import { RequestPlan } from '../spend/request-plan';
-import { UsageEventsPublisher } from '../usage-events/usage-events.publisher';
+import { UsageOutbox } from '../usage-events/usage-outbox';
 import { ChatRelay } from './chat-relay';
 import { Exchange, type AttemptFailure, type AttemptResult, type ResolvedModel } from './exchange';
 import { toGatewayError } from './gateway-errors';
@@ -62,7 +62,7 @@ export class RelayService {
     private readonly admission: AdmissionPipeline,
     private readonly health: ChannelHealth,
     private readonly runtimes: ChannelRuntimes,
-    private readonly usageEvents: UsageEventsPublisher,
+    private readonly outbox: UsageOutbox,
     private readonly plans: RequestPlan,
     private readonly chat: ChatRelay,
     @Inject(APP_CONFIG) config: RouterConfig,
@@ -198,6 +198,8 @@ export class RelayService {
     } finally {
       reply.raw.off('close', onClose);
       await this.settle(ex, admission);
+      // Only now does the client's response complete: its usage is journaled (PITFALLS: lost usage).
+      ex.finishAnswer();
     }
   }
 
@@ -290,28 +292,22 @@ export class RelayService {
     sendError(ex.request, ex.reply, e);
   }
 
-  /** Settles the admission with the exact cost and publishes the one usage record of the request. */
+  /**
+   * Settles the admission with the exact cost and journals the request's one usage event — in the same
+   * Redis script when the request holds a quota, else on its own — before the answer's last bytes go out.
+   */
   private async settle(ex: Exchange, admission: Admission): Promise<void> {
     const finishedAt = new Date();
     const { usage, source } = ex.meter.result();
     this.observe(ex, usage, finishedAt);
     const model = ex.target.model;
-    // What the customer pays: list price × the plan's multiplier. The spend step's hold, the usage event
+    // What the customer pays: list price × the plan's multiplier. The quota hold, the usage event
     // (settled by billing) and the response's usage.cost all carry this one amount.
     const cost = applyMultiplierBp(ex.settledListCostMicroUsd(), ex.multiplierBp);
-    const outcome: AdmissionOutcome = {
-      kind: ex.status === 'error' ? 'failed' : 'completed',
-      costMicroUsd: cost,
-      inputTokens: totalInputTokens(usage),
-      outputTokens: usage.outputTokens,
-    };
-    try {
-      await admission.finish(outcome);
-    } catch (e) {
-      this.logger.error(`settling the admission failed: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    this.usageEvents.publish({
-      requestId: String(ex.request.id),
+    const requestId = String(ex.request.id);
+    const reservation = admission.reservation;
+    const event: UsageRecordedEvent = {
+      requestId,
       accountId: ex.caller.accountId,
       keyId: ex.caller.keyId,
       keyName: ex.caller.keyName,
@@ -343,14 +339,28 @@ export class RelayService {
       reasoningTokens: usage.reasoningTokens,
       costMicroUsd: cost,
       price: priceSnapshot(model, ex.multiplierBp),
-      reservationId: null,
-      reservedMicroUsd: 0,
+      reservationId: reservation?.id ?? null,
+      reservedMicroUsd: reservation?.microUsd ?? 0,
       startedAt: ex.startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       latencyMs: Math.max(0, finishedAt.getTime() - ex.startedAt.getTime()),
       ttftMs: ex.ttftMs,
       clientIp: ex.request.ip,
-    });
+    };
+    const record = { requestId, json: JSON.stringify(event) };
+    let journaled = false;
+    try {
+      journaled = await admission.finish({
+        kind: ex.status === 'error' ? 'failed' : 'completed',
+        costMicroUsd: cost,
+        inputTokens: totalInputTokens(usage),
+        outputTokens: usage.outputTokens,
+        record,
+      });
+    } catch (e) {
+      this.logger.error(`settling the admission failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (!journaled) await this.outbox.append(record);
   }
 }
 

@@ -9,7 +9,7 @@ const logger = new Logger('Errors');
 /**
  * The one place an error becomes an HTTP response. Data-plane routes answer in the caller's SDK envelope
  * (OpenAI, Anthropic or Gemini, per DECISIONS.md); the control plane answers
- * `{"error":{"type","code","message"}}`. Used by the Nest exception filter and by Fastify's error handler
+ * `{"error":{"type","code","message"}}`. Headers an error carries (Retry-After, x-ratelimit-*) go with it. Used by the Nest exception filter and by Fastify's error handler
  * (errors raised before any handler, like a malformed or oversized body).
  */
 export function sendError(request: FastifyRequest, reply: FastifyReply, e: unknown): void {
@@ -21,6 +21,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, e: unkno
     reply.raw.destroy();
     return;
   }
+  const headers = responseHeadersOf(e);
+  if (headers) void reply.headers(headers);
   const body = isDataPlaneUrl(request.url)
     ? wireAdapters[surfaceForUrl(request.url)].encodeError(err)
     : {
@@ -32,4 +34,11 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, e: unkno
         },
       };
   void reply.status(err.status).type('application/json').send(body);
+}
+
+/** The headers an error wants on its response (`responseHeaders`: Retry-After, x-ratelimit-*), if any. */
+function responseHeadersOf(e: unknown): Record<string, string> | undefined {
+  if (!(e instanceof Error)) return undefined;
+  const h = (e as { responseHeaders?: unknown }).responseHeaders;
+  return h && typeof h === 'object' ? (h as Record<string, string>) : undefined;
 }

@@ -1,6 +1,6 @@
 import { modelAllowedByWhitelist } from './model-whitelist.step';
 import { formatResetDuration, rateLimitHeaders } from './rate-limit-headers';
-import { tpmReservation } from './request-windows.step';
+import { tpmReservation } from './windows-quota';
 
 describe('modelAllowedByWhitelist', () => {
   const wl = new Set(['gpt-5', 'anthropic/claude-opus-4-7', 'gemini-2.5-pro-thinking']);

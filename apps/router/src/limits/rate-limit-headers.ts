@@ -54,10 +54,3 @@ export class RateLimitExceededError extends DomainError {
     this.name = 'RateLimitExceededError';
   }
 }
-
-/** Errors that want response headers set (Retry-After…), whoever throws them. */
-export function responseHeadersOf(e: unknown): Record<string, string> | undefined {
-  if (!(e instanceof Error)) return undefined;
-  const h = (e as { responseHeaders?: unknown }).responseHeaders;
-  return h && typeof h === 'object' ? (h as Record<string, string>) : undefined;
-}

@@ -9,6 +9,8 @@
  * replica shares one clock and one count.
  */
 
+import { redisClockLua } from '../redis-clock.lua';
+
 /**
  * Shared Lua: expire the buckets of window `p` that left (now − W, now]; returns sum, lo, hi (nil when the
  * window is empty) and whether the window's meta fields need saving.
@@ -63,110 +65,129 @@ end
 `;
 
 /**
+ * Lua: check every window of a request without counting. The windows' arguments are ARGV[wb …], five per
+ * window: field prefix, limit, window ms, bucket ms, cost. Returns the per-window state (for
+ * `windows_commit`), whether any window refuses, and the wait until every full one has room (-1: the
+ * cost alone exceeds a limit).
+ */
+const windowsCheckFn = `
+local function windows_check(key, wb, n, now)
+  local windows = {}
+  local refused = false
+  local wait = 0
+  for w = 0, n - 1 do
+    local base = wb + w * 5
+    local p = ARGV[base]
+    local limit = tonumber(ARGV[base + 1])
+    local W = tonumber(ARGV[base + 2])
+    local B = tonumber(ARGV[base + 3])
+    local cost = tonumber(ARGV[base + 4])
+    local sum, lo, hi, dirty = expire(key, p, now, W, B)
+    if sum + cost > limit then
+      refused = true
+      if cost > limit then
+        wait = -1
+      elseif wait >= 0 and hi ~= nil then
+        -- the first moment enough of the oldest buckets have left
+        local fields = {}
+        for b = lo, hi do fields[#fields + 1] = p .. ':' .. string.format('%d', b) end
+        local vals = redis.call('HMGET', key, unpack(fields))
+        local freed = 0
+        for i = 1, #vals do
+          if vals[i] then freed = freed + tonumber(vals[i]) end
+          if sum - freed + cost <= limit then
+            local until_free = (lo + i) * B + W - now
+            if until_free > wait then wait = until_free end
+            break
+          end
+        end
+      end
+    end
+    windows[w + 1] = { p, limit, W, B, cost, sum, lo, hi, dirty }
+  end
+  return windows, refused, wait
+end
+
+-- Counts the request in every window when count_it (saving what expiry changed either way), and appends
+-- per window to out: prefix, limit, used, reset ms (until the window is empty again), bucket counted in.
+local function windows_commit(key, windows, now, count_it, out)
+  local ttl = 0
+  for _, win in ipairs(windows) do
+    local p, limit, W, B, cost, sum, lo, hi, dirty = win[1], win[2], win[3], win[4], win[5], win[6], win[7], win[8], win[9]
+    local cur = math.floor(now / B)
+    if count_it and cost > 0 then
+      dirty = true
+      redis.call('HINCRBY', key, p .. ':' .. string.format('%d', cur), cost)
+      sum = sum + cost
+      if hi == nil or cur > hi then hi = cur end
+      if W + B > ttl then ttl = W + B end
+    end
+    if dirty then save(key, p, sum, lo, hi) end
+    local reset = 0
+    if sum > 0 and hi ~= nil then reset = (hi + 1) * B + W - now end
+    table.insert(out, p)
+    table.insert(out, limit)
+    table.insert(out, sum)
+    table.insert(out, reset)
+    table.insert(out, string.format('%d', cur))
+  end
+  if ttl > 0 and redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+
+-- Gives back or adjusts what a request counted: ARGV[from … to], quadruples of field, delta, bucket ms,
+-- window ms. A bucket still present is adjusted (removed at <= 0), and its window's sum with it. A
+-- positive delta for a bucket that already left the window (a long request's actual tokens) lands in the
+-- current bucket; a give-back for a bucket that left is moot.
+local function windows_adjust(key, from, to, now)
+  for i = from, to, 4 do
+    local f = ARGV[i]
+    local d = tonumber(ARGV[i + 1])
+    local B = tonumber(ARGV[i + 2])
+    local W = tonumber(ARGV[i + 3])
+    local p = string.sub(f, 1, string.find(f, ':', 1, true) - 1)
+    local old = tonumber(redis.call('HGET', key, f))
+    if old ~= nil then
+      local change = d
+      if old + d <= 0 then
+        change = -old
+        redis.call('HDEL', key, f)
+      else
+        redis.call('HINCRBY', key, f, d)
+      end
+      local sum = redis.call('HINCRBY', key, p .. ':s', change)
+      if sum <= 0 then redis.call('HDEL', key, p .. ':s', p .. ':l', p .. ':h') end
+    elseif d > 0 and B > 0 then
+      local sum, lo, hi = expire(key, p, now, W, B)
+      local cur = math.floor(now / B)
+      redis.call('HINCRBY', key, p .. ':' .. string.format('%d', cur), d)
+      if hi == nil or cur > hi then hi = cur end
+      save(key, p, sum + d, lo, hi)
+      if redis.call('PTTL', key) < W + B then redis.call('PEXPIRE', key, W + B) end
+    end
+  end
+end
+`;
+
+/** Every windows function, for scripts that check windows along with something else (the quota script). */
+export const windowsLua = `${expireFn}${windowsCheckFn}`;
+
+/**
  * Check-and-count in one step. KEYS[1] = the key's hash. ARGV[1] = '1' count when every window has room,
  * '0' only read. Then per window: field prefix, limit, window ms, bucket ms, cost.
  * Returns {admitted (1/0), now ms, wait ms (-1: cost alone exceeds a limit), then per window: prefix,
  * limit, used (after counting), reset ms (until the window is empty again), bucket counted in}.
  */
-export const windowsScript = `${expireFn}
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local key = KEYS[1]
+export const windowsScript = `${redisClockLua}${windowsLua}
+local now = now_ms()
 local count = ARGV[1] == '1'
-local n = (#ARGV - 1) / 5
-local windows = {}
-local refused = false
-local wait = 0
-for w = 0, n - 1 do
-  local base = 2 + w * 5
-  local p = ARGV[base]
-  local limit = tonumber(ARGV[base + 1])
-  local W = tonumber(ARGV[base + 2])
-  local B = tonumber(ARGV[base + 3])
-  local cost = tonumber(ARGV[base + 4])
-  local sum, lo, hi, dirty = expire(key, p, now, W, B)
-  if sum + cost > limit then
-    refused = true
-    if cost > limit then
-      wait = -1
-    elseif wait >= 0 and hi ~= nil then
-      -- the first moment enough of the oldest buckets have left
-      local fields = {}
-      for b = lo, hi do fields[#fields + 1] = p .. ':' .. string.format('%d', b) end
-      local vals = redis.call('HMGET', key, unpack(fields))
-      local freed = 0
-      for i = 1, #vals do
-        if vals[i] then freed = freed + tonumber(vals[i]) end
-        if sum - freed + cost <= limit then
-          local until_free = (lo + i) * B + W - now
-          if until_free > wait then wait = until_free end
-          break
-        end
-      end
-    end
-  end
-  windows[w + 1] = { p, limit, W, B, cost, sum, lo, hi, dirty }
-end
+local windows, refused, wait = windows_check(KEYS[1], 2, (#ARGV - 1) / 5, now)
 local out = { refused and 0 or 1, now, wait }
-local ttl = 0
-for _, win in ipairs(windows) do
-  local p, limit, W, B, cost, sum, lo, hi, dirty = win[1], win[2], win[3], win[4], win[5], win[6], win[7], win[8], win[9]
-  local cur = math.floor(now / B)
-  if count and not refused and cost > 0 then
-    dirty = true
-    redis.call('HINCRBY', key, p .. ':' .. string.format('%d', cur), cost)
-    sum = sum + cost
-    if hi == nil or cur > hi then hi = cur end
-    if W + B > ttl then ttl = W + B end
-  end
-  if dirty then save(key, p, sum, lo, hi) end
-  local reset = 0
-  if sum > 0 and hi ~= nil then reset = (hi + 1) * B + W - now end
-  table.insert(out, p)
-  table.insert(out, limit)
-  table.insert(out, sum)
-  table.insert(out, reset)
-  table.insert(out, string.format('%d', cur))
-end
-if ttl > 0 and redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+windows_commit(KEYS[1], windows, now, count and not refused, out)
 return out
 `;
 
-/**
- * Gives back or adjusts what a request counted. KEYS[1] = the key's hash. ARGV: quadruples of field,
- * delta, bucket ms, window ms. A bucket still present is adjusted (removed at ≤ 0), and its window's sum
- * with it. A positive delta for a bucket that already left the window (a long request's actual tokens)
- * lands in the current bucket; a give-back for a bucket that left is moot.
- */
-export const adjustScript = `${expireFn}
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local key = KEYS[1]
-for i = 1, #ARGV, 4 do
-  local f = ARGV[i]
-  local d = tonumber(ARGV[i + 1])
-  local B = tonumber(ARGV[i + 2])
-  local W = tonumber(ARGV[i + 3])
-  local p = string.sub(f, 1, string.find(f, ':', 1, true) - 1)
-  local old = tonumber(redis.call('HGET', key, f))
-  if old ~= nil then
-    local change = d
-    if old + d <= 0 then
-      change = -old
-      redis.call('HDEL', key, f)
-    else
-      redis.call('HINCRBY', key, f, d)
-    end
-    local sum = redis.call('HINCRBY', key, p .. ':s', change)
-    if sum <= 0 then redis.call('HDEL', key, p .. ':s', p .. ':l', p .. ':h') end
-  elseif d > 0 and B > 0 then
-    local sum, lo, hi = expire(key, p, now, W, B)
-    local cur = math.floor(now / B)
-    redis.call('HINCRBY', key, p .. ':' .. string.format('%d', cur), d)
-    if hi == nil or cur > hi then hi = cur end
-    save(key, p, sum + d, lo, hi)
-    if redis.call('PTTL', key) < W + B then redis.call('PEXPIRE', key, W + B) end
-  end
-end
+/** `windows_adjust` alone. KEYS[1] = the key's hash; ARGV: quadruples of field, delta, bucket ms, window ms. */
+export const adjustScript = `${redisClockLua}${windowsLua}
+windows_adjust(KEYS[1], 1, #ARGV, now_ms())
 return 1
 `;

@@ -4,7 +4,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AdmissionContext, AdmissionHold } from '../admission/admission.types';
 import { RequestWindows } from './request-windows';
-import { RequestWindowsStep } from './request-windows.step';
+import { QuotaStep } from '../quota/quota.step';
+import { QuotaStore } from '../quota/quota.store';
+import type { RequestPlan } from '../spend/request-plan';
+import type { SpendQuota } from '../spend/spend-quota';
 
 /** The Lua windows against the real local Redis, each test under its own key. */
 describe('request windows in Redis', () => {
@@ -150,7 +153,16 @@ describe('request windows in Redis', () => {
     expect(v).toMatchObject({ admitted: true, windows: [] });
   });
 
-  describe('as the admission step (order 40)', () => {
+  describe('in the quota step (order 40)', () => {
+    // A key without spend limits: the quota step checks only its windows.
+    const noSpend = {
+      claimOf: () => undefined,
+      exactMicroUsd: () => 0,
+    } as unknown as SpendQuota;
+    const plans = {
+      of: () => Promise.resolve({ id: 'plan', kind: 'subscription' }),
+    } as unknown as RequestPlan;
+    const quotaStep = (redis: Redis) => new QuotaStep(new QuotaStore(redis), plans, noSpend);
     const ctx = (limitsId: string, rateLimits: RateLimits, tokens = { input: 10, maxOutput: 20 }) =>
       ({
         requestId: randomUUID(),
@@ -168,7 +180,7 @@ describe('request windows in Redis', () => {
     });
 
     it('gives everything back when a later step refuses the request', async () => {
-      const step = new RequestWindowsStep(replicaA);
+      const step = quotaStep(a);
       const id = randomUUID();
       const limits = { ...off, rpm: 1, tpm: 1000 };
       const hold = (await step.admit(ctx(id, limits))) as AdmissionHold;
@@ -183,7 +195,7 @@ describe('request windows in Redis', () => {
     });
 
     it('keeps the request counted when it ends, and moves TPM to the tokens used (kept when unknown)', async () => {
-      const step = new RequestWindowsStep(replicaA);
+      const step = quotaStep(a);
       const id = randomUUID();
       const limits = { ...off, rpm: 10, tpm: 1000 };
       await ((await step.admit(ctx(id, limits))) as AdmissionHold).release(outcome('completed', 4, 3));
@@ -196,7 +208,7 @@ describe('request windows in Redis', () => {
 
     it('fails closed (503) when Redis cannot be reached', async () => {
       const down = createRedisConnection('redis://127.0.0.1:1', namespace, 'spec-down');
-      const step = new RequestWindowsStep(new RequestWindows(down));
+      const step = quotaStep(down);
       await expect(step.admit(ctx(randomUUID(), { ...off, rpm: 1 }))).rejects.toMatchObject({
         code: 'service_unavailable',
       });
@@ -204,7 +216,7 @@ describe('request windows in Redis', () => {
     });
 
     it('takes nothing for a key without windows', async () => {
-      expect(await new RequestWindowsStep(replicaA).admit(ctx(randomUUID(), off))).toBeUndefined();
+      expect(await quotaStep(a).admit(ctx(randomUUID(), off))).toBeUndefined();
     });
   });
 });

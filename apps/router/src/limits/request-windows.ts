@@ -114,17 +114,8 @@ export class RequestWindows {
   }
 
   /** Adds `delta` to the buckets a request was counted in (negative: give back). */
-  async adjust(
-    limitsId: string,
-    changes: Array<{ window: WindowName; field: string; delta: number }>,
-  ): Promise<void> {
-    const args: Array<string | number> = [];
-    for (const c of changes) {
-      if (c.delta === 0) continue;
-      const spec = windowSpecs[c.window];
-      // A give-back never moves to another bucket; a late addition (actual > reserved tokens) may.
-      args.push(c.field, c.delta, c.delta > 0 ? spec.bucketMs : 0, spec.windowMs);
-    }
+  async adjust(limitsId: string, changes: WindowChange[]): Promise<void> {
+    const args = windowAdjustArgs(changes);
     if (args.length) await this.adjustFn(RequestWindows.redisKey(limitsId), ...args);
   }
 
@@ -134,34 +125,64 @@ export class RequestWindows {
     limits: RateLimits,
     tokens: number,
   ): Promise<WindowsVerdict> {
-    const names = enabledWindows(limits);
-    if (names.length === 0) return { admitted: true, now: Date.now(), waitMs: 0, windows: [] };
-    const args: Array<string | number> = [count ? '1' : '0'];
-    for (const name of names) {
-      const s = windowSpecs[name];
-      args.push(
-        s.prefix,
-        limits[name],
-        s.windowMs,
-        s.bucketMs,
-        count ? (s.unit === 'tokens' ? tokens : 1) : 0,
-      );
-    }
-    const raw = (await this.check(RequestWindows.redisKey(limitsId), ...args)) as Array<string | number>;
-    const windows: WindowState[] = [];
-    for (let i = 3; i + 4 < raw.length; i += 5) {
-      const name = byPrefix.get(String(raw[i]))!;
-      const limit = Number(raw[i + 1]);
-      const used = Number(raw[i + 2]);
-      windows.push({
-        name,
-        limit,
-        used,
-        remaining: Math.max(0, limit - used),
-        resetMs: Math.max(0, Number(raw[i + 3])),
-        field: `${windowSpecs[name].prefix}:${String(raw[i + 4])}`,
-      });
-    }
-    return { admitted: Number(raw[0]) === 1, now: Number(raw[1]), waitMs: Number(raw[2]), windows };
+    const args = windowCheckArgs(limits, tokens);
+    if (args.length === 0) return { admitted: true, now: Date.now(), waitMs: 0, windows: [] };
+    const raw = (await this.check(RequestWindows.redisKey(limitsId), count ? '1' : '0', ...args)) as Array<
+      string | number
+    >;
+    return {
+      admitted: Number(raw[0]) === 1,
+      now: Number(raw[1]),
+      waitMs: Number(raw[2]),
+      windows: windowReportOf(raw, 3),
+    };
   }
+}
+
+/** A change to what a request counted in one window's bucket. */
+export interface WindowChange {
+  window: WindowName;
+  field: string;
+  delta: number;
+}
+
+/** `windows_check`'s arguments for a request costing one request and `tokens` tokens (TPM). */
+export function windowCheckArgs(limits: RateLimits, tokens: number): Array<string | number> {
+  const args: Array<string | number> = [];
+  for (const name of enabledWindows(limits)) {
+    const s = windowSpecs[name];
+    args.push(s.prefix, limits[name], s.windowMs, s.bucketMs, s.unit === 'tokens' ? tokens : 1);
+  }
+  return args;
+}
+
+/** The window states `windows_commit` appended to a script's answer, from index `from` on. */
+export function windowReportOf(raw: Array<string | number>, from: number): WindowState[] {
+  const windows: WindowState[] = [];
+  for (let i = from; i + 4 < raw.length; i += 5) {
+    const name = byPrefix.get(String(raw[i]))!;
+    const limit = Number(raw[i + 1]);
+    const used = Number(raw[i + 2]);
+    windows.push({
+      name,
+      limit,
+      used,
+      remaining: Math.max(0, limit - used),
+      resetMs: Math.max(0, Number(raw[i + 3])),
+      field: `${windowSpecs[name].prefix}:${String(raw[i + 4])}`,
+    });
+  }
+  return windows;
+}
+
+/** `windows_adjust`'s arguments (zero deltas dropped). */
+export function windowAdjustArgs(changes: WindowChange[]): Array<string | number> {
+  const args: Array<string | number> = [];
+  for (const c of changes) {
+    if (c.delta === 0) continue;
+    const spec = windowSpecs[c.window];
+    // A give-back never moves to another bucket; a late addition (actual > reserved tokens) may.
+    args.push(c.field, c.delta, c.delta > 0 ? spec.bucketMs : 0, spec.windowMs);
+  }
+  return args;
 }

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { SpendCounters, type SpendCounter } from './spend-counters';
-import { worstCaseCost } from './spend-reservation.step';
+import { worstCaseCost } from './spend-quota';
 
 /** The reservation scripts against the real local Redis (own key prefix). */
 describe('SpendCounters (Lua on Redis)', () => {

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { UsageEventsPublisher } from './usage-events.publisher';
+import { UsageOutbox } from './usage-outbox';
 
-/** The router's side of the usage stream: one durable event per admitted request. */
+/** The router's side of the usage stream: one durable event per admitted request, via the outbox. */
 @Module({
-  providers: [UsageEventsPublisher],
-  exports: [UsageEventsPublisher],
+  providers: [UsageOutbox],
+  exports: [UsageOutbox],
 })
 export class UsageEventsModule {}
