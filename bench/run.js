@@ -16,6 +16,10 @@ const { cpuMicros, rssMb, runWrk, spawnPinned, startPinned, waitForHttp } = requ
 
 const root = path.join(__dirname, '..');
 const smoke = process.argv.includes('--smoke');
+// `--profile`: only the router under `node --cpu-prof` at max throughput, then its top frames.
+const profile = process.argv.includes('--profile');
+// `--cpu`: like --profile without the profiler — the router's CPU per request, quickly, for before/after.
+const cpuOnly = process.argv.includes('--cpu');
 const seconds = smoke ? 1 : 6;
 const rounds = smoke ? 1 : 2;
 const PROXY_CPU = 0;
@@ -26,6 +30,27 @@ const children = [];
 
 function say(s = '') {
   process.stdout.write(`${s}\n`);
+}
+
+/**
+ * The shared servers (Redis, NATS, PostgreSQL) run on the load core too, so the router's core runs the
+ * router alone. Their affinity is put back when the benchmark ends.
+ */
+const pinnedServers = [];
+function pinServersToLoadCpu() {
+  for (const name of ['redis-server', 'nats-server', 'postgres']) {
+    const pids = spawnSync('pgrep', ['-x', name], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    for (const pid of pids) {
+      const before = /: ([0-9a-f]+)\s*$/.exec(spawnSync('taskset', ['-p', pid], { encoding: 'utf8' }).stdout);
+      if (!before) continue;
+      if (spawnSync('taskset', ['-a', '-p', '-c', String(LOAD_CPU), pid], { stdio: 'ignore' }).status === 0)
+        pinnedServers.push({ pid, mask: before[1] });
+    }
+  }
+}
+function unpinServers() {
+  for (const { pid, mask } of pinnedServers.splice(0))
+    spawnSync('taskset', ['-a', '-p', mask, pid], { stdio: 'ignore' });
 }
 
 function requireTools() {
@@ -114,7 +139,14 @@ async function startStack(fakeBaseUrl) {
   if (seed.status !== 0) throw new Error(`seed failed: ${seed.stderr}`);
   const demo = JSON.parse(seed.stdout.trim().split('\n').pop());
   const coldStart = process.hrtime.bigint();
-  const router = spawnPinned(PROXY_CPU, [path.join(root, 'dist/apps/router/src/main.js')], env, logFile);
+  const profileDir = path.join(tmp, 'profile');
+  const routerArgs = profile && !cpuOnly ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const router = spawnPinned(
+    PROXY_CPU,
+    [...routerArgs, path.join(root, 'dist/apps/router/src/main.js')],
+    env,
+    logFile,
+  );
   children.push(router);
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/health/ready`);
@@ -164,7 +196,7 @@ async function startStack(fakeBaseUrl) {
       throw new Error(`the configured key cannot call the router: ${res.status} ${await res.text()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { base, key: demo.apiKey.key, router, coldStartMs, env };
+  return { base, key: demo.apiKey.key, router, coldStartMs, env, profileDir };
 }
 
 function runTtfb(url, bodyFile, auth, rate) {
@@ -190,6 +222,7 @@ const us = (v) => (Number.isFinite(v) ? (v / 1000).toFixed(3) : 'n/a');
 
 async function main() {
   requireTools();
+  pinServersToLoadCpu();
   say(`• building…`);
   build();
   const jsonFile = path.join(tmp, 'chat.json');
@@ -208,6 +241,8 @@ async function main() {
   children.push(bare.child);
   say('• starting ToRouter (router on CPU 0; services, fake upstream and load generator on CPU 1)…');
   const stack = await startStack(fake.info.baseUrl);
+
+  if (profile || cpuOnly) return profileRouter(stack, jsonFile);
 
   const targets = {
     direct: { url: `${fake.info.baseUrl}/chat/completions`, auth: 'sk-bench-upstream', pid: null },
@@ -316,7 +351,7 @@ async function main() {
   const md = [
     `# Benchmark ${date}${smoke ? ' (smoke: too short to judge)' : ''}`,
     '',
-    `Machine: ${os.cpus().length} × ${os.cpus()[0].model}, Node ${process.version}. Router (and bare) pinned to CPU ${PROXY_CPU}; wrk, the fake upstream, the TTFB client and the internal services pinned to CPU ${LOAD_CPU}. ${rounds} interleaved round(s) of ${seconds} s per scenario; medians over rounds.`,
+    `Machine: ${os.cpus().length} × ${os.cpus()[0].model}, Node ${process.version}. Router (and bare) pinned to CPU ${PROXY_CPU}; wrk, the fake upstream, the TTFB client, the internal services and the Redis/NATS/PostgreSQL servers (${pinnedServers.length} processes) pinned to CPU ${LOAD_CPU}. ${rounds} interleaved round(s) of ${seconds} s per scenario; medians over rounds.`,
     '',
     '| figure | target | ToRouter | ok |',
     '| --- | --- | --- | --- |',
@@ -339,7 +374,55 @@ async function main() {
   await cleanup(stack.env);
 }
 
+/** `--profile`: load the router alone for a while under --cpu-prof, stop it, print where its time went. */
+async function profileRouter(stack, jsonFile) {
+  const url = `${stack.base}/v1/chat/completions`;
+  runWrk({ cpu: LOAD_CPU, url, connections: 64, seconds: 3, bodyFile: jsonFile, auth: stack.key }); // warm-up
+  const cpuBefore = cpuMicros(stack.router.pid);
+  const run = runWrk({
+    cpu: LOAD_CPU,
+    url,
+    connections: 64,
+    seconds: 10,
+    bodyFile: jsonFile,
+    auth: stack.key,
+  });
+  const cpuPerReq = (cpuMicros(stack.router.pid) - cpuBefore) / Math.max(1, run.requests);
+  say(
+    `• ${(run.requests / (run.duration_us / 1e6)).toFixed(0)} req/s, ${cpuPerReq.toFixed(0)} µs CPU per request, ${run.non2xx} failed`,
+  );
+  if (cpuOnly) {
+    const liveBefore = cpuMicros(stack.router.pid);
+    const live = runWrk({
+      cpu: LOAD_CPU,
+      url: `${stack.base}/health/live`,
+      connections: 64,
+      seconds: 5,
+      bodyFile: jsonFile,
+    });
+    say(
+      `• GET /health/live: ${((cpuMicros(stack.router.pid) - liveBefore) / Math.max(1, live.requests)).toFixed(0)} µs CPU per request`,
+    );
+    return cleanup(stack.env);
+  }
+  const exited = new Promise((r) => stack.router.once('exit', r));
+  stack.router.kill('SIGTERM');
+  await exited;
+  const file = fs.readdirSync(stack.profileDir).find((f) => f.endsWith('.cpuprofile'));
+  const kept = path.join(os.tmpdir(), `torouter-router-${Date.now()}.cpuprofile`);
+  fs.copyFileSync(path.join(stack.profileDir, file), kept);
+  const { summarise } = require('./profile-summary');
+  const s = summarise(kept, 30);
+  say(`\nbusy ${s.busyMs.toFixed(0)} ms; by place:`);
+  for (const p of s.places) say(`  ${p.share.padStart(6)}  ${p.place}`);
+  say('\ntop frames (self time):');
+  for (const f of s.frames) say(`  ${f.share.padStart(6)}  ${f.frame}`);
+  say(`\nprofile kept at ${kept} (open in Chrome DevTools → Performance)`);
+  await cleanup(stack.env);
+}
+
 async function cleanup(env) {
+  unpinServers();
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -361,6 +444,7 @@ async function cleanup(env) {
 }
 
 main().catch(async (e) => {
+  unpinServers();
   say(`✗ ${e.stack || e.message}\n(logs: ${logFile})`);
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   process.exit(1);
