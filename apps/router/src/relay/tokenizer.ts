@@ -1,9 +1,10 @@
 // Local token counting, for the answers an upstream did not report usage for (a stream cut short, a
 // provider that sends none): never bill 0 for a request that produced output. cl100k_base is a close
 // enough stand-in for every vendor's tokenizer; it is loaded on first use (≈0.4 s, ≈100 MB) because
-// upstreams report usage almost always.
+// upstreams report usage almost always. Only `js-tiktoken/lite` and the cl100k ranks are loaded, and only
+// then: the package's main entry bundles every encoding's ranks (≈22 MB resident from the first require).
 
-import { getEncoding, type Tiktoken } from 'js-tiktoken';
+import type { Tiktoken } from 'js-tiktoken/lite';
 import type { CanonicalRequest } from './canonical';
 
 let encoding: Tiktoken | undefined;
@@ -13,9 +14,20 @@ const IMAGE_TOKENS = 85;
 /** Framing tokens per message (role, separators), as OpenAI's cookbook counts them. */
 const PER_MESSAGE_TOKENS = 3;
 
+function loadCl100k(): Tiktoken {
+  // Required on first use on purpose (see above), not imported at startup.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { Tiktoken: Encoder } = require('js-tiktoken/lite') as typeof import('js-tiktoken/lite');
+  const ranks = (
+    require('js-tiktoken/ranks/cl100k_base') as { default: ConstructorParameters<typeof Encoder>[0] }
+  ).default;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return new Encoder(ranks);
+}
+
 export function countTextTokens(text: string): number {
   if (!text) return 0;
-  encoding ??= getEncoding('cl100k_base');
+  encoding ??= loadCl100k();
   return encoding.encode(text, 'all').length;
 }
 
