@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { z } from 'zod';
-import { consumeDurable, ensureStream, publishDurable } from './jetstream';
+import { consumeDurable, ensureStream, JetStreamBatchPublisher, publishDurable } from './jetstream';
 
 const Event = z.object({ id: z.string(), n: z.number() });
 
@@ -74,5 +74,30 @@ describe('JetStream durable events', () => {
       }).then((h) => setTimeout(() => void h.stop(), 200));
     });
     expect(later).toEqual(['c']);
+  });
+
+  const batchSpec = { name: 'BATCH', subjects: ['spec.batch.happened.v1'] };
+
+  it('publishes a batch with one ack per message, dedupes message ids, and reports a subject no stream takes', async () => {
+    const publisher = new JetStreamBatchPublisher(nc);
+    const data = (n: number) => Buffer.from(JSON.stringify({ id: `batch-${n}`, n }));
+    const batchStream = await ensureStream(nc, namespace, batchSpec);
+    const first = await publisher.publish(namespace, batchSpec.subjects[0], [
+      { messageId: 'batch-1', data: data(1) },
+      { messageId: 'batch-2', data: data(2) },
+      { messageId: 'batch-1', data: data(1) },
+    ]);
+    expect(first).toEqual([
+      { ok: true, duplicate: false },
+      { ok: true, duplicate: false },
+      { ok: true, duplicate: true },
+    ]);
+    expect((await (await nc.jetstreamManager()).streams.info(batchStream)).state.messages).toBe(2);
+    const nowhere = await publisher.publish(namespace, 'spec.nobody.listens.v1', [
+      { messageId: 'x', data: data(3) },
+    ]);
+    expect(nowhere).toEqual([{ ok: false, error: expect.stringMatching(/503/) }]);
+    publisher.close();
+    await (await nc.jetstreamManager()).streams.delete(batchStream);
   });
 });

@@ -1,7 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { RouterConfig } from '@torouter/config';
 import { Streams, Subjects } from '@torouter/contracts';
-import { EncodedJson, ensureStream, EventBus, publishDurable } from '@torouter/messaging';
+import {
+  EncodedJson,
+  ensureStream,
+  EventBus,
+  JetStreamBatchPublisher,
+  publishDurable,
+} from '@torouter/messaging';
 import { eventPipelineMetrics } from '@torouter/observability';
 import { APP_CONFIG, METRICS_REGISTRY } from '@torouter/service-runtime';
 import type { Redis } from 'ioredis';
@@ -55,6 +61,7 @@ export class UsageOutbox implements OnModuleInit, OnApplicationShutdown {
   private readonly metrics: ReturnType<typeof eventPipelineMetrics>;
   /** A dedicated connection: blocking reads would stall every other command on a shared one. */
   private reader: Redis | undefined;
+  private batchPublisher: JetStreamBatchPublisher | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
   /** Events neither Redis nor JetStream took; retried by the forwarder loop. */
@@ -77,6 +84,7 @@ export class UsageOutbox implements OnModuleInit, OnApplicationShutdown {
       enableAutoPipelining: false,
     });
     this.reader.on('error', () => undefined); // reported by the loop when a read fails
+    this.batchPublisher = new JetStreamBatchPublisher(this.events.connection);
     this.running = true;
     this.loop = this.forwardForever();
   }
@@ -88,6 +96,7 @@ export class UsageOutbox implements OnModuleInit, OnApplicationShutdown {
     if (this.loop) {
       await Promise.race([this.loop, sleep(SHUTDOWN_GRACE_MS)]);
     }
+    this.batchPublisher?.close();
     for (const record of this.stranded.values()) {
       this.logger.error(
         { usageEvent: record.json },
@@ -178,19 +187,44 @@ export class UsageOutbox implements OnModuleInit, OnApplicationShutdown {
 
   /** Publishes a batch; acknowledges and deletes what JetStream took. Resolves `true` when all went. */
   private async forward(entries: StreamEntry[]): Promise<boolean> {
-    const results = await Promise.all(
-      entries.map(async ([, fields]) => {
-        if (!fields) return true;
-        const requestId = fieldOf(fields, 'id');
-        const json = fieldOf(fields, 'event');
-        if (!requestId || !json) {
+    const items: Array<{ messageId: string; data: Uint8Array }> = [];
+    const itemEntry: string[] = [];
+    const done: string[] = [];
+    for (const [id, fields] of entries) {
+      // Entries deleted after delivery come back without fields: nothing left to send, just acknowledge.
+      const requestId = fields && fieldOf(fields, 'id');
+      const json = fields && fieldOf(fields, 'event');
+      if (!requestId || !json) {
+        if (fields)
           this.logger.error(`usage outbox entry without id or event dropped: ${JSON.stringify(fields)}`);
-          return true;
-        }
-        return this.publish(requestId, json);
-      }),
-    );
-    const done = entries.filter((_, i) => results[i]).map(([id]) => id);
+        done.push(id);
+        continue;
+      }
+      items.push({ messageId: requestId, data: Buffer.from(json, 'utf8') });
+      itemEntry.push(id);
+    }
+    const results = items.length
+      ? await this.batchPublisher!.publish(
+          this.config.TOROUTER_NAMESPACE,
+          Subjects.routerRequestCompleted,
+          items,
+          PUBLISH_TIMEOUT_MS,
+        )
+      : [];
+    let failed = 0;
+    results.forEach((r, i) => {
+      if (r.ok) {
+        done.push(itemEntry[i]);
+        this.metrics.published.inc({
+          stream: Streams.usage.name,
+          result: r.duplicate ? 'duplicate' : 'stored',
+        });
+      } else {
+        failed++;
+        this.metrics.published.inc({ stream: Streams.usage.name, result: 'failed' });
+        if (failed === 1) this.logger.warn(`publishing usage events to JetStream failed: ${r.error}`);
+      }
+    });
     if (done.length) {
       await this.redis
         .multi()
@@ -198,7 +232,7 @@ export class UsageOutbox implements OnModuleInit, OnApplicationShutdown {
         .xdel(UsageOutbox.streamKey, ...done)
         .exec();
     }
-    return done.length === entries.length;
+    return failed === 0;
   }
 
   private async publish(requestId: string, json: string): Promise<boolean> {
