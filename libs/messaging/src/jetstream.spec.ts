@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { z } from 'zod';
-import { consumeDurable, ensureStream, JetStreamBatchPublisher, publishDurable } from './jetstream';
+import {
+  consumeDurable,
+  consumeDurableBatches,
+  ensureStream,
+  JetStreamBatchPublisher,
+  publishDurable,
+} from './jetstream';
 
 const Event = z.object({ id: z.string(), n: z.number() });
 
@@ -99,5 +105,44 @@ describe('JetStream durable events', () => {
     expect(nowhere).toEqual([{ ok: false, error: expect.stringMatching(/503/) }]);
     publisher.close();
     await (await nc.jetstreamManager()).streams.delete(batchStream);
+  });
+
+  it('hands over batches, retries a failed batch whole, and terminates invalid messages', async () => {
+    const batchedSpec = { name: 'BATCHED', subjects: ['spec.batched.happened.v1'] };
+    const batchedStream = await ensureStream(nc, namespace, batchedSpec);
+    for (let n = 0; n < 30; n++) {
+      await publishDurable(nc, namespace, batchedSpec.subjects[0], { id: `e${n}`, n }, `e${n}`);
+    }
+    await publishDurable(nc, namespace, batchedSpec.subjects[0], { nonsense: true }, 'bad');
+    const handled: string[] = [];
+    const sizes: number[] = [];
+    const invalid: number[] = [];
+    let failFirst = true;
+    const handle = await consumeDurableBatches(nc, {
+      namespace,
+      stream: batchedSpec.name,
+      durable: 'spec-batches',
+      schema: Event,
+      maxBatch: 8,
+      retryDelayMs: 50,
+      onInvalid: (_e, seq) => invalid.push(seq),
+      handle: async (events) => {
+        if (failFirst) {
+          failFirst = false;
+          throw new Error('transient');
+        }
+        sizes.push(events.length);
+        handled.push(...events.map((e) => e.id));
+      },
+    });
+    const deadline = Date.now() + 10_000;
+    while (new Set(handled).size < 30 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await handle.stop();
+    expect(new Set(handled)).toEqual(new Set(Array.from({ length: 30 }, (_, n) => `e${n}`)));
+    expect(handled).toHaveLength(30); // each handled once, the failed batch included
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(8);
+    expect(sizes.some((n) => n > 1)).toBe(true);
+    expect(invalid).toHaveLength(1);
+    await (await nc.jetstreamManager()).streams.delete(batchedStream);
   });
 });

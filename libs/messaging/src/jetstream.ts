@@ -168,29 +168,102 @@ export class JetStreamBatchPublisher {
   }
 }
 
-export interface DurableConsumerOptions<T> {
+/** What every durable consumer is configured with. */
+interface DurableConsumerSettings<T> {
   namespace: string;
+  /** Unnamespaced stream name from `Streams`. */
   stream: string;
   /** Durable name from `Consumers`; all replicas of one service share it, so each message goes to one. */
   durable: string;
   schema: z.ZodType<T, z.ZodTypeDef, unknown>;
+  /** A payload that fails validation is acked-away (terminated) and reported here, never retried. */
+  onInvalid?(error: string, seq: number): void;
+  ackWaitMs?: number;
+  /** Delivered but not yet acked, across all replicas (JetStream stops delivering beyond it). */
+  maxAckPending?: number;
+  /** A failed message is retried after this, doubling per redelivery up to `maxRetryDelayMs`. */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+}
+
+export interface DurableConsumerOptions<T> extends DurableConsumerSettings<T> {
   /**
    * Resolve = done (acked). Throw = retried (at-least-once: make it idempotent), after `retryDelayMs`
    * doubling per redelivery up to `maxRetryDelayMs`, so a poison message costs little while it waits for a
    * fix and is never dropped.
    */
   handle(event: T, meta: { redeliveryCount: number; seq: number }): Promise<void>;
-  /** A payload that fails validation is acked-away (terminated) and reported here, never retried. */
-  onInvalid?(error: string, seq: number): void;
   onError?(error: unknown, seq: number): void;
-  ackWaitMs?: number;
-  maxAckPending?: number;
-  retryDelayMs?: number;
-  maxRetryDelayMs?: number;
+}
+
+export interface DurableBatchConsumerOptions<T> extends DurableConsumerSettings<T> {
+  /** Most messages handed to `handle` at once. */
+  maxBatch: number;
+  /** Resolve = every message of the batch is done (acked); throw = all of them are retried with backoff. */
+  handle(events: T[]): Promise<void>;
+  onError?(error: unknown, count: number): void;
 }
 
 export interface DurableConsumerHandle {
   stop(): Promise<void>;
+}
+
+/** Creates the durable consumer (or updates its limits) and starts pulling from it. */
+async function openDurableConsumer<T>(
+  nc: NatsConnection,
+  opts: DurableConsumerSettings<T>,
+  pullBatch: number,
+): Promise<ConsumerMessages> {
+  const jsm = await nc.jetstreamManager();
+  const stream = streamName(opts.namespace, opts.stream);
+  const durable = opts.durable;
+  const limits = {
+    ack_wait: nanos(opts.ackWaitMs ?? 30_000),
+    max_ack_pending: opts.maxAckPending ?? 1000,
+  };
+  try {
+    await jsm.consumers.info(stream, durable);
+    await jsm.consumers.update(stream, durable, limits);
+  } catch (e) {
+    if (!/consumer not found/i.test(String((e as Error).message))) throw e;
+    await jsm.consumers.add(stream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ...limits,
+    });
+  }
+  const consumer = await nc.jetstream().consumers.get(stream, durable);
+  return consumer.consume({ max_messages: Math.min(limits.max_ack_pending, pullBatch) });
+}
+
+/** The message's payload, validated; an unreadable or invalid one is terminated (never redelivered). */
+function decodeOrTerminate<T>(msg: JsMsg, opts: DurableConsumerSettings<T>): { event: T } | undefined {
+  let data: unknown;
+  try {
+    data = codec.decode(msg.data);
+  } catch {
+    opts.onInvalid?.('not JSON', msg.seq);
+    msg.term();
+    return undefined;
+  }
+  const parsed = opts.schema.safeParse(data);
+  if (!parsed.success) {
+    opts.onInvalid?.(parsed.error.message, msg.seq);
+    msg.term();
+    return undefined;
+  }
+  return { event: parsed.data };
+}
+
+/** Negative ack with exponential backoff by redelivery count. */
+function nakWithBackoff(
+  msg: JsMsg,
+  opts: Pick<DurableConsumerSettings<unknown>, 'retryDelayMs' | 'maxRetryDelayMs'>,
+): void {
+  const attempt = Math.max(0, msg.info.redeliveryCount - 1);
+  const base = opts.retryDelayMs ?? 1000;
+  msg.nak(Math.min(opts.maxRetryDelayMs ?? 60_000, base * 2 ** Math.min(attempt, 16)));
 }
 
 /**
@@ -201,55 +274,16 @@ export async function consumeDurable<T>(
   nc: NatsConnection,
   opts: DurableConsumerOptions<T>,
 ): Promise<DurableConsumerHandle> {
-  const jsm = await nc.jetstreamManager();
-  const stream = streamName(opts.namespace, opts.stream);
-  const durable = opts.durable;
-  const consumerConfig = {
-    durable_name: durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(opts.ackWaitMs ?? 30_000),
-    max_ack_pending: opts.maxAckPending ?? 1000,
-  };
-  try {
-    await jsm.consumers.info(stream, durable);
-    await jsm.consumers.update(stream, durable, {
-      ack_wait: consumerConfig.ack_wait,
-      max_ack_pending: consumerConfig.max_ack_pending,
-    });
-  } catch (e) {
-    if (!/consumer not found/i.test(String((e as Error).message))) throw e;
-    await jsm.consumers.add(stream, consumerConfig);
-  }
-  const consumer = await nc.jetstream().consumers.get(stream, durable);
-  const messages: ConsumerMessages = await consumer.consume({
-    max_messages: Math.min(opts.maxAckPending ?? 1000, 256),
-  });
-  const retryDelayMs = opts.retryDelayMs ?? 1000;
-  const maxRetryDelayMs = opts.maxRetryDelayMs ?? 60_000;
-
+  const messages = await openDurableConsumer(nc, opts, 256);
   const handleOne = async (msg: JsMsg) => {
-    let data: unknown;
+    const decoded = decodeOrTerminate(msg, opts);
+    if (!decoded) return;
     try {
-      data = codec.decode(msg.data);
-    } catch {
-      opts.onInvalid?.('not JSON', msg.seq);
-      msg.term();
-      return;
-    }
-    const parsed = opts.schema.safeParse(data);
-    if (!parsed.success) {
-      opts.onInvalid?.(parsed.error.message, msg.seq);
-      msg.term();
-      return;
-    }
-    try {
-      await opts.handle(parsed.data, { redeliveryCount: msg.info.redeliveryCount, seq: msg.seq });
+      await opts.handle(decoded.event, { redeliveryCount: msg.info.redeliveryCount, seq: msg.seq });
       msg.ack();
     } catch (e) {
       opts.onError?.(e, msg.seq);
-      const attempt = Math.max(0, msg.info.redeliveryCount - 1);
-      msg.nak(Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.min(attempt, 16)));
+      nakWithBackoff(msg, opts);
     }
   };
 
@@ -261,6 +295,73 @@ export async function consumeDurable<T>(
     stop: async () => {
       await messages.close();
       await loop.catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * `consumeDurable` that hands over what has arrived as one batch — whatever JetStream delivered while the
+ * previous batch was being handled, up to `maxBatch` — so a consumer can write a whole batch in one
+ * transaction instead of one per message. Same consumer settings and redelivery rules.
+ */
+export async function consumeDurableBatches<T>(
+  nc: NatsConnection,
+  opts: DurableBatchConsumerOptions<T>,
+): Promise<DurableConsumerHandle> {
+  const messages = await openDurableConsumer(nc, opts, 1000);
+  const arrived: JsMsg[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const handleBatch = async (batch: JsMsg[]) => {
+    const valid: Array<{ msg: JsMsg; event: T }> = [];
+    for (const msg of batch) {
+      const decoded = decodeOrTerminate(msg, opts);
+      if (decoded) valid.push({ msg, event: decoded.event });
+    }
+    if (!valid.length) return;
+    try {
+      await opts.handle(valid.map((v) => v.event));
+      for (const v of valid) v.msg.ack();
+    } catch (e) {
+      opts.onError?.(e, valid.length);
+      for (const { msg } of valid) nakWithBackoff(msg, opts);
+    }
+  };
+
+  const reader = (async () => {
+    try {
+      for await (const msg of messages) {
+        arrived.push(msg);
+        signal();
+      }
+    } finally {
+      ended = true;
+      signal();
+    }
+  })();
+  const handler = (async () => {
+    for (;;) {
+      if (arrived.length) {
+        const batch = arrived.splice(0, opts.maxBatch);
+        // Unacked on a failure here: JetStream redelivers them after ack_wait.
+        await handleBatch(batch).catch((e: unknown) => opts.onError?.(e, batch.length));
+      } else if (ended) return;
+      else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  })();
+
+  return {
+    // What was delivered before the stop is still handled (then acked), so nothing waits for ack_wait.
+    stop: async () => {
+      await messages.close();
+      await reader.catch(() => undefined);
+      await handler.catch(() => undefined);
     },
   };
 }

@@ -205,7 +205,7 @@ export function eventPipelineMetrics(registry: Registry) {
     handleDuration: histogram(
       registry,
       'torouter_event_handle_duration_seconds',
-      'Time to apply one event',
+      'Time to apply one event, or one batch of events for batched consumers',
       ['consumer'],
       OVERHEAD_BUCKETS_SECONDS,
     ),

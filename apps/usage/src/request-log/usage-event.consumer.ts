@@ -7,7 +7,12 @@ import {
 } from '@nestjs/common';
 import type { UsageConfig } from '@torouter/config';
 import { Consumers, streamName, Streams, UsageRecordedEvent } from '@torouter/contracts';
-import { consumeDurable, ensureStream, EventBus, type DurableConsumerHandle } from '@torouter/messaging';
+import {
+  consumeDurableBatches,
+  ensureStream,
+  EventBus,
+  type DurableConsumerHandle,
+} from '@torouter/messaging';
 import { APP_CONFIG } from '@torouter/service-runtime';
 import { Events } from 'nats';
 import { DataSource } from 'typeorm';
@@ -18,11 +23,14 @@ import { toUsageRow } from './usage-row';
 
 const CONSUMER = Consumers.usageLog;
 const QUEUE_SAMPLE_MS = 5000;
+/** Events written per transaction at most (one statement per table whatever the size). */
+const MAX_BATCH = 200;
 
 /**
  * Turns usage events into request-log rows. A durable, explicitly acked JetStream pull consumer shared by
- * every replica (each event goes to one): an event is acked only after its row and rollups committed, so
- * a crash redelivers it, and a redelivered or re-published event finds its row and changes nothing.
+ * every replica (each event goes to one), handled in batches — whatever arrived while the previous batch
+ * was written, one transaction each: an event is acked only after its row and rollups committed, so a
+ * crash redelivers it, and a redelivered or re-published event finds its row and changes nothing.
  */
 @Injectable()
 export class UsageEventConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -46,32 +54,36 @@ export class UsageEventConsumer implements OnApplicationBootstrap, OnModuleDestr
     const nc = this.events.connection;
     await ensureStream(nc, this.config.TOROUTER_NAMESPACE, Streams.usage);
     const { consumed, lag, handleDuration } = this.metrics.pipeline;
-    this.handle = await consumeDurable(nc, {
+    this.handle = await consumeDurableBatches(nc, {
       namespace: this.config.TOROUTER_NAMESPACE,
       stream: Streams.usage.name,
       durable: CONSUMER,
       schema: UsageRecordedEvent,
       ackWaitMs: 30_000,
       retryDelayMs: 1000,
-      handle: async (event) => {
+      maxBatch: MAX_BATCH,
+      handle: async (events) => {
         const end = handleDuration.startTimer({ consumer: CONSUMER });
-        const isNew = await this.repository.record(toUsageRow(event));
+        const isNew = await this.repository.recordBatch(events.map(toUsageRow));
         end();
-        consumed.inc({ consumer: CONSUMER, result: isNew ? 'applied' : 'duplicate' });
-        if (isNew) {
-          const lagSeconds = (Date.now() - new Date(event.finishedAt).getTime()) / 1000;
-          lag.observe({ consumer: CONSUMER }, Math.max(0, lagSeconds));
-        }
+        const now = Date.now();
+        events.forEach((event, i) => {
+          consumed.inc({ consumer: CONSUMER, result: isNew[i] ? 'applied' : 'duplicate' });
+          if (isNew[i]) {
+            const lagSeconds = (now - new Date(event.finishedAt).getTime()) / 1000;
+            lag.observe({ consumer: CONSUMER }, Math.max(0, lagSeconds));
+          }
+        });
       },
       onInvalid: (error, seq) => {
         consumed.inc({ consumer: CONSUMER, result: 'invalid' });
         this.logger.error(`dropped malformed usage event (stream seq ${seq}): ${error}`);
       },
-      onError: (e, seq) => {
-        consumed.inc({ consumer: CONSUMER, result: 'failed' });
+      onError: (e, count) => {
+        consumed.inc({ consumer: CONSUMER, result: 'failed' }, count);
         const err = e instanceof Error ? e : new Error(String(e));
         this.logger.error(
-          `could not record usage event (stream seq ${seq}), it will be redelivered: ${err.message}`,
+          `could not record ${count} usage event(s), they will be redelivered: ${err.message}`,
           err.stack,
         );
       },
