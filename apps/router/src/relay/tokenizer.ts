@@ -18,9 +18,10 @@ function loadCl100k(): Tiktoken {
   // Required on first use on purpose (see above), not imported at startup.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { Tiktoken: Encoder } = require('js-tiktoken/lite') as typeof import('js-tiktoken/lite');
-  const ranks = (
-    require('js-tiktoken/ranks/cl100k_base') as { default: ConstructorParameters<typeof Encoder>[0] }
-  ).default;
+  // The CommonJS build exports the ranks object itself (the ESM build as its default export).
+  type Ranks = ConstructorParameters<typeof Encoder>[0];
+  const ranksModule = require('js-tiktoken/ranks/cl100k_base') as Ranks | { default: Ranks };
+  const ranks = 'default' in ranksModule ? ranksModule.default : ranksModule;
   /* eslint-enable @typescript-eslint/no-require-imports */
   return new Encoder(ranks);
 }
