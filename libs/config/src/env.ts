@@ -123,8 +123,16 @@ export const billingEnvSchema = internalServiceEnvSchema.extend({
   BILLING_TOPUP_MAX_USD: z.coerce.number().positive().default(10_000),
   /** Credit every new account receives once (trial credit); 0 = none. */
   BILLING_SIGNUP_CREDIT_USD: z.coerce.number().min(0).default(0),
-  /** Settlement jobs one billing process runs at once; 0 = this process only enqueues (no worker). */
+  /**
+   * Settlement transactions one billing process runs at once (for different accounts), each settling up
+   * to BILLING_SETTLEMENT_BATCH_SIZE jobs; 0 = this process only enqueues (no worker).
+   */
   BILLING_SETTLEMENT_CONCURRENCY: z.coerce.number().int().min(0).max(256).default(8),
+  /**
+   * Most settlement jobs (usage events) settled together in one Postgres transaction; a worker holds up to
+   * twice this many jobs at once.
+   */
+  BILLING_SETTLEMENT_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(250),
   /** A settlement job whose worker stops renewing its lock for this long is rerun by another worker. */
   BILLING_SETTLEMENT_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** How often due subscriptions are renewed, cancelled or expired (and overdue checkouts asked of Stripe). */

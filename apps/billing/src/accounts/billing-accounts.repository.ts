@@ -28,8 +28,9 @@ const toAccount = (r: AccountRow): BillingAccount => ({
 });
 
 /**
- * The only place that queries `billing.accounts`. An account (owned by auth) gets its billing row the
- * first time billing hears of it, with the default plan in force at that moment and, when configured,
+ * Account rows of `billing.accounts` (batched settlement also reads and locks them, in
+ * `usage-settlements.repository.ts`). An account (owned by auth) gets its billing row the first time
+ * billing hears of it, with the default plan in force at that moment and, when configured,
  * the signup credit (a ledger entry `signup:<accountId>`, so it is given once).
  */
 @Injectable()

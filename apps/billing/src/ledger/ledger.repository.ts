@@ -93,6 +93,31 @@ export class LedgerRepository {
     return { entry: existing, inserted: false };
   }
 
+  /**
+   * Appends many entries in one statement (`billing.append_ledger_entries`: each account locked once, in id
+   * order, every entry's balance_after a running sum in the order given, each balance moved once). An
+   * entry whose idempotency key was used before (or repeats within `entries`) is skipped and moves no
+   * money. Returns the keys of the entries really inserted. Every account must have its billing row.
+   */
+  async appendMany(q: Sql, entries: NewLedgerEntry[]): Promise<Set<string>> {
+    if (!entries.length) return new Set();
+    const inserted = await rows<{ key: string }>(
+      q,
+      `SELECT "billing"."append_ledger_entries"($1::uuid[], $2::varchar[], $3::bigint[], $4::varchar[], $5::varchar[],
+         $6::varchar[], $7::varchar[]) AS "key"`,
+      [
+        entries.map((e) => e.accountId),
+        entries.map((e) => e.kind),
+        entries.map((e) => e.amountMicro),
+        entries.map((e) => e.idempotencyKey),
+        entries.map((e) => e.requestHash ?? null),
+        entries.map((e) => e.reference ?? null),
+        entries.map((e) => e.note ?? null),
+      ],
+    );
+    return new Set(inserted.map((r) => r.key));
+  }
+
   async findByKey(idempotencyKey: string, q: Sql = this.dataSource): Promise<LedgerEntry | null> {
     const r = await one<EntryRow>(
       q,

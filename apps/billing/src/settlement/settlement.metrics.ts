@@ -5,13 +5,15 @@ export interface SettlementMetrics {
   settled: Counter<'result'>;
   failures: Counter;
   queueDepth: Gauge<'state'>;
+  batchSize: Histogram;
 }
 
 /**
  * `torouter_billing_settlement_lag_seconds` (request finished → settled in Postgres),
  * `torouter_billing_usage_events_settled_total{result="settled|duplicate"}`,
- * `torouter_billing_settlement_failures_total` (attempts that will be retried) and
- * `torouter_billing_settlement_queue_depth{state}` (read from BullMQ at scrape time).
+ * `torouter_billing_settlement_failures_total` (attempts that will be retried),
+ * `torouter_billing_settlement_queue_depth{state}` (read from BullMQ at scrape time) and
+ * `torouter_billing_settlement_batch_size` (jobs settled per Postgres transaction).
  */
 export function settlementMetrics(
   registry: Registry,
@@ -50,5 +52,11 @@ export function settlementMetrics(
       registers: [registry],
     }),
     queueDepth,
+    batchSize: new Histogram({
+      name: 'torouter_billing_settlement_batch_size',
+      help: 'Settlement jobs settled together in one Postgres transaction',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    }),
   };
 }

@@ -23,7 +23,10 @@ interface VersionedRow {
 const toVersioned = (r: VersionedRow | undefined): Versioned =>
   r ? { spentMicro: int(r.spent_micro), version: int(r.version) } : { spentMicro: 0, version: 0 };
 
-/** The only place that queries `billing.key_spend` and `billing.window_spend`. */
+/**
+ * Reads and single-row writes of `billing.key_spend` and `billing.window_spend` (batched settlement
+ * writes them too, in `usage-settlements.repository.ts`).
+ */
 @Injectable()
 export class SpendRepository {
   constructor(private readonly dataSource: DataSource) {}
