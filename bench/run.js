@@ -68,7 +68,7 @@ function requireTools() {
 function build() {
   const run = spawnSync(
     path.join(root, 'node_modules', '.bin', 'swc'),
-    ['apps', 'libs', '-d', 'dist', '--quiet'],
+    ['apps', 'libs', 'bench', '-d', 'dist', '--quiet'],
     { cwd: root, stdio: 'inherit' },
   );
   if (run.status !== 0) throw new Error('build failed');
@@ -294,6 +294,41 @@ async function main() {
     }
   }
   const routerRss = rssMb(stack.router.pid);
+  // The proxy scenarios are over: free both cores for the settlement and usage-log figures.
+  await stopStack(stack.env);
+  unpinServers(); // settlement and the usage service use both cores, as in production
+
+  say('• settlement: usage events settled per second into Postgres, and the lag at 1000 events/s…');
+  const settlement = lastJsonLine(
+    spawnSync(process.execPath, [path.join(__dirname, 'settlement.js'), ...(smoke ? ['--smoke'] : [])], {
+      cwd: root,
+      encoding: 'utf8',
+      env: process.env,
+      maxBuffer: 64 * 1024 * 1024,
+    }),
+    '{"settlement_events_per_s"',
+  );
+  say('• usage-log queries…');
+  const usageLogs = lastJsonLine(
+    spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'usage-logs-query.js')], {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      env: {
+        ...process.env,
+        // The 10 M-row database is seeded once (≈8 min here) and kept for later runs; the smoke run
+        // seeds a small throwaway one.
+        ...(smoke
+          ? {
+              BENCH_ROWS: '200000',
+              BENCH_ITERATIONS: '5',
+              BENCH_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/torouter_bench_usage_smoke',
+            }
+          : { BENCH_KEEP: '1', BENCH_ITERATIONS: '50' }),
+      },
+    }),
+    'JSON ',
+  );
 
   // Median over rounds of each figure.
   const med = (arr) => [...arr].sort((a, b) => a - b)[Math.floor(arr.length / 2)];
@@ -337,6 +372,24 @@ async function main() {
   row('failed responses, every scenario', '0', String(failures), failures === 0);
   row('router RSS after the run', '≤ 150 MB', `${routerRss.toFixed(0)} MB`, routerRss <= 150);
   row('router cold start to ready', '—', `${stack.coldStartMs.toFixed(0)} ms`, true);
+  row(
+    'settlement throughput',
+    '≥ 5,000 events/s',
+    `${settlement.settlement_events_per_s} events/s (${settlement.events} events, ledger = usage: ${settlement.ledger_matches ? 'yes' : 'NO'})`,
+    settlement.settlement_events_per_s >= 5000 && settlement.ledger_matches,
+  );
+  row(
+    'settlement lag at 1000 events/s (p50 / p99 / max)',
+    '< 2 s',
+    `${settlement.lag_p50_ms} / ${settlement.lag_p99_ms} / ${settlement.lag_max_ms} ms`,
+    settlement.lag_max_ms < 2000,
+  );
+  row(
+    `usage-log queries on ${usageLogs.rows.toLocaleString('en')} rows, worst p99 of ${usageLogs.queries.length}`,
+    'p99 < 200 ms',
+    `${usageLogs.worstP99Ms.toFixed(1)} ms`,
+    usageLogs.worstP99Ms < 200,
+  );
 
   const detail = [];
   for (const [scenario, byTarget] of Object.entries(results)) {
@@ -361,6 +414,10 @@ async function main() {
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...detail,
     '',
+    '| usage-log query | p50 ms | p99 ms |',
+    '| --- | --- | --- |',
+    ...usageLogs.queries.map((q) => `| ${q.name} | ${q.p50Ms.toFixed(2)} | ${q.p99Ms.toFixed(2)} |`),
+    '',
   ].join('\n');
   say('');
   say(md);
@@ -371,7 +428,21 @@ async function main() {
     fs.writeFileSync(file, md);
     say(`written to ${path.relative(root, file)}`);
   }
-  await cleanup(stack.env);
+  await cleanup();
+}
+
+/** The last line of a child's output that starts with `prefix`, parsed as JSON (the prefix `JSON ` dropped). */
+function lastJsonLine(run, prefix) {
+  const line = run.stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith(prefix));
+  if (run.status !== 0 || !line) {
+    throw new Error(
+      `${run.status !== 0 ? `exit ${run.status}` : 'no summary line'}:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-3000)}`,
+    );
+  }
+  return JSON.parse(prefix === 'JSON ' ? line.slice(5) : line);
 }
 
 /** `--profile`: load the router alone for a while under --cpu-prof, stop it, print where its time went. */
@@ -421,8 +492,8 @@ async function profileRouter(stack, jsonFile) {
   await cleanup(stack.env);
 }
 
-async function cleanup(env) {
-  unpinServers();
+/** Stops every process the benchmark started and drops the stack's database. */
+async function stopStack(env) {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -440,6 +511,11 @@ async function cleanup(env) {
       { stdio: 'ignore' },
     );
   }
+}
+
+async function cleanup(env) {
+  unpinServers();
+  await stopStack(env);
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 

@@ -274,6 +274,14 @@ async function main(): Promise<void> {
         `${r.name.padEnd(60)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)} ${r.max.toFixed(2).padStart(9)} ${r.rows}\n`,
       );
     }
+    // Machine-readable last line, read by bench/run.js.
+    const summaryLine = {
+      rows: n,
+      iterations: ITERATIONS,
+      worstP99Ms: Math.max(...results.map((r) => r.p99)),
+      queries: results.map((r) => ({ name: r.name, p50Ms: r.p50, p99Ms: r.p99 })),
+    };
+    process.stdout.write(`JSON ${JSON.stringify(summaryLine)}\n`);
   } finally {
     await ds.destroy();
     if (!KEEP) await dropDatabase(DATABASE_URL);
