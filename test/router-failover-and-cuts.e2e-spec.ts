@@ -1,6 +1,7 @@
 import { parseSse, startFakeUpstream, type FakeUpstream } from '../libs/testing/src/fake-upstreams';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as tcpConnect, type AddressInfo, type Socket } from 'node:net';
 import {
   adminClient,
   creditAccount,
@@ -223,6 +224,49 @@ describe('router failover, cool-down, timeouts and stream cuts', () => {
     const res = await chat();
     expect(res.status).toBe(504);
     expect(((await res.json()) as any).error.type).toBe('upstream_timeout');
+  });
+
+  it('fails over when an upstream cannot be connected to within its connect timeout, and 504s when none can', async () => {
+    // A listener that never accepts, its accept queue filled: the kernel drops further SYNs, so a connect
+    // hangs (like a firewalled host) instead of being refused.
+    const listener = spawn('python3', [
+      '-c',
+      "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)",
+    ]);
+    const port = await new Promise<number>((resolve) =>
+      listener.stdout.once('data', (d) => resolve(Number(d))),
+    );
+    const fillers: Socket[] = Array.from({ length: 3 }, () =>
+      tcpConnect(port, '127.0.0.1').on('error', () => {}),
+    );
+    try {
+      const unreachable = {
+        name: 'unreachable',
+        type: 'openai',
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        credentials: { apiKey: 'sk-unreachable-secret-value' },
+        models: ['gpt-5'],
+        timeouts: { connectMs: 300 },
+      };
+      await admin.createChannel({ ...unreachable, priority: 0 });
+      await admin.createChannel(openaiChannel(1, { priority: 1 }));
+      const ok = await chat();
+      expect(ok.status).toBe(200);
+      const event = await usageEventOf(stack, ok.headers.get('x-request-id')!);
+      expect(event.attempts.map((x) => [x.channelName, x.outcome])).toEqual([
+        ['unreachable', 'timeout'],
+        ['openai-1', 'success'],
+      ]);
+
+      await admin.deleteAllChannels();
+      await admin.createChannel({ ...unreachable, name: 'unreachable-2' });
+      const res = await chat();
+      expect(res.status).toBe(504);
+      expect(((await res.json()) as any).error.type).toBe('upstream_timeout');
+    } finally {
+      for (const f of fillers) f.destroy();
+      listener.kill();
+    }
   });
 
   it('fails over when a stream is cut before its first byte reached the client', async () => {
