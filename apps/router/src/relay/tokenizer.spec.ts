@@ -14,7 +14,7 @@ describe('local token counting', () => {
       stream: false,
       system: 'Be brief.',
       messages: [{ role: 'user', content: [{ type: 'text', text: 'hello world' }] }],
-    } as Parameters<typeof countRequestTokens>[0]);
+    });
     // "Be brief." (3) + "hello world" (2) + 3 framing tokens for the one message.
     expect(countTextTokens('Be brief.')).toBe(3);
     expect(tokens).toBe(8);
