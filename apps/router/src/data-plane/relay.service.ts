@@ -197,9 +197,15 @@ export class RelayService {
       this.answerError(ex, e);
     } finally {
       reply.raw.off('close', onClose);
-      await this.settle(ex, admission);
-      // Only now does the client's response complete: its usage is journaled (PITFALLS: lost usage).
-      ex.finishAnswer();
+      try {
+        await this.settle(ex, admission);
+      } catch (e) {
+        this.logger.error({ err: e, requestId: String(request.id) }, 'settling the request failed');
+      } finally {
+        // Only now does the client's response complete: its usage is journaled (PITFALLS: lost usage).
+        // Completed whatever happened above: a client never waits on a settlement that failed.
+        ex.finishAnswer();
+      }
     }
   }
 
