@@ -102,4 +102,48 @@ async function waitForHttp(url, timeoutMs = 60_000) {
   throw new Error(`${url} not ready within ${timeoutMs} ms`);
 }
 
-module.exports = { cpuMicros, percentile, rssMb, runWrk, spawnPinned, startPinned, waitForHttp };
+/**
+ * Removes everything a benchmark namespace left on the shared servers: its JetStream streams
+ * (`<namespace>_*`) and its Redis keys (`<namespace>:*`: limits, reservations, the usage outbox, BullMQ).
+ */
+async function removeNamespace(
+  namespace,
+  { natsUrl = 'nats://127.0.0.1:4222', redisUrl = 'redis://127.0.0.1:6379' } = {},
+) {
+  const { connect } = require('nats');
+  const { Redis } = require('ioredis');
+  const nc = await connect({ servers: natsUrl }).catch(() => null);
+  if (nc) {
+    try {
+      const jsm = await nc.jetstreamManager();
+      for await (const name of jsm.streams.names()) {
+        if (name.startsWith(`${namespace}_`)) await jsm.streams.delete(name).catch(() => undefined);
+      }
+    } finally {
+      await nc.close().catch(() => undefined);
+    }
+  }
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+module.exports = {
+  cpuMicros,
+  percentile,
+  removeNamespace,
+  rssMb,
+  runWrk,
+  spawnPinned,
+  startPinned,
+  waitForHttp,
+};

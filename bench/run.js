@@ -12,7 +12,7 @@ const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { cpuMicros, rssMb, runWrk, spawnPinned, startPinned, waitForHttp } = require('./lib');
+const { cpuMicros, removeNamespace, rssMb, runWrk, spawnPinned, startPinned, waitForHttp } = require('./lib');
 
 const root = path.join(__dirname, '..');
 const smoke = process.argv.includes('--smoke');
@@ -27,6 +27,8 @@ const LOAD_CPU = os.cpus().length > 1 ? 1 : 0;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'torouter-bench-'));
 const logFile = path.join(tmp, 'bench.log');
 const children = [];
+/** The stack's environment once started (its database and namespace are removed at the end, or on failure). */
+let startedEnv;
 
 function say(s = '') {
   process.stdout.write(`${s}\n`);
@@ -115,6 +117,7 @@ async function startStack(fakeBaseUrl) {
     HOST: '127.0.0.1',
   };
   const { migrateAll } = require(path.join(root, 'scripts', 'migrate-all.js'));
+  startedEnv = env;
   migrateAll({ ...process.env, ...env }, 'pipe');
   const services = ['auth', 'keys', 'billing', 'usage'];
   services.forEach((svc, i) => {
@@ -510,6 +513,10 @@ async function stopStack(env) {
       ],
       { stdio: 'ignore' },
     );
+    await removeNamespace(env.TOROUTER_NAMESPACE).catch((e) =>
+      say(`cleaning namespace ${env.TOROUTER_NAMESPACE}: ${e.message}`),
+    );
+    startedEnv = undefined;
   }
 }
 
@@ -522,6 +529,6 @@ async function cleanup(env) {
 main().catch(async (e) => {
   unpinServers();
   say(`✗ ${e.stack || e.message}\n(logs: ${logFile})`);
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await stopStack(startedEnv).catch(() => undefined);
   process.exit(1);
 });

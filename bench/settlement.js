@@ -20,7 +20,7 @@ const { randomBytes, randomUUID } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { cpuMicros, waitForHttp } = require('./lib');
+const { cpuMicros, removeNamespace, waitForHttp } = require('./lib');
 
 const root = path.join(__dirname, '..');
 const argv = process.argv.slice(2);
@@ -168,7 +168,6 @@ async function main() {
   if (!flag('--no-build')) build();
   const { Client } = require('pg');
   const { connect } = require('nats');
-  const { Redis } = require('ioredis');
   const { Consumers, Subjects, Streams, streamName } = dist('libs/contracts/src');
   const { ensureStream, RpcClient } = dist('libs/messaging/src');
   const { dropDatabase } = dist('libs/database/src');
@@ -194,27 +193,12 @@ async function main() {
   const cleanup = async () => {
     await rpc?.close().catch(() => undefined);
     await stopChildren();
-    if (nc) {
-      const jsm = await nc.jetstreamManager().catch(() => null);
-      await jsm?.streams.delete(streamName(name, Streams.usage.name)).catch(() => undefined);
-      await nc.close().catch(() => undefined);
-    }
+    await nc?.close().catch(() => undefined);
     await db?.end().catch(() => undefined);
     if (migrated) await dropDatabase(env.DATABASE_URL).catch((e) => say(`dropping ${name}: ${e}`));
-    const redis = new Redis(env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${name}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } catch (e) {
-      say(`cleaning Redis prefix ${name}: ${e}`);
-    } finally {
-      redis.disconnect();
-    }
+    await removeNamespace(name, { natsUrl: env.NATS_URL, redisUrl: env.REDIS_URL }).catch((e) =>
+      say(`cleaning namespace ${name}: ${e}`),
+    );
   };
 
   try {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { uniqueTestName } from './support/test-stack';
+import { removeTestNamespace, uniqueTestName } from './support/test-stack';
 
 const root = join(__dirname, '..');
 
@@ -72,6 +72,7 @@ describe('npm start (scripts/start.js)', () => {
   afterAll(async () => {
     rmSync(stateDir, { recursive: true, force: true });
     await dropDatabase(databaseUrl);
+    await removeTestNamespace(name);
   });
 
   it('builds, migrates, seeds, prints a curl that works, and stops cleanly on Ctrl-C', async () => {

@@ -18,6 +18,7 @@ import {
 } from '@torouter/service-runtime';
 import { RpcClient } from '@torouter/messaging';
 import { Redis } from 'ioredis';
+import { connect as connectNats } from 'nats';
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { authService } from '../../apps/auth/src/auth.service-definition';
@@ -94,7 +95,7 @@ export async function startTestStack(
     await router?.close();
     await Promise.all(started.map((s) => s.close()));
     await dropDatabase(env.DATABASE_URL);
-    await deleteRedisKeys(env.REDIS_URL, name);
+    await removeTestNamespace(name, env);
   };
   try {
     for (const [def, schema] of defs) {
@@ -132,6 +133,28 @@ export async function startTestStack(
   } catch (e) {
     await teardown().catch(() => undefined);
     throw e;
+  }
+}
+
+/** Removes what a suite's namespace left on the shared servers: its Redis keys and JetStream streams. */
+export async function removeTestNamespace(
+  namespace: string,
+  urls: { REDIS_URL?: string; NATS_URL?: string } = {},
+): Promise<void> {
+  await deleteRedisKeys(urls.REDIS_URL ?? 'redis://127.0.0.1:6379', namespace);
+  await deleteStreams(urls.NATS_URL ?? 'nats://127.0.0.1:4222', namespace);
+}
+
+/** The suite's JetStream streams (`<namespace>_*`): file-backed, they would outlive the run on disk. */
+async function deleteStreams(url: string, namespace: string): Promise<void> {
+  const nc = await connectNats({ servers: url });
+  try {
+    const jsm = await nc.jetstreamManager();
+    for await (const stream of jsm.streams.names()) {
+      if (stream.startsWith(`${namespace}_`)) await jsm.streams.delete(stream);
+    }
+  } finally {
+    await nc.close();
   }
 }
 
