@@ -156,7 +156,8 @@ export class Exchange {
 
   /**
    * Completes the answer: the JSON body, or the end of the stream. Called once the request's usage is
-   * journaled, so a client never holds a complete answer whose usage could still be lost.
+   * journaled, so a client never holds a complete JSON answer whose usage could still be lost (a stream's
+   * events, its terminator included, were relayed as they arrived; only its HTTP end waits).
    */
   finishAnswer(): void {
     const finish = this.pendingFinish;
