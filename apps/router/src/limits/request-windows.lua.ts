@@ -172,22 +172,15 @@ end
 export const windowsLua = `${expireFn}${windowsCheckFn}`;
 
 /**
- * Check-and-count in one step. KEYS[1] = the key's hash. ARGV[1] = '1' count when every window has room,
- * '0' only read. Then per window: field prefix, limit, window ms, bucket ms, cost.
- * Returns {admitted (1/0), now ms, wait ms (-1: cost alone exceeds a limit), then per window: prefix,
- * limit, used (after counting), reset ms (until the window is empty again), bucket counted in}.
+ * Reads every window of a key without counting (`windows_check` with a cost of 0, then `windows_commit`
+ * saving only what expiry changed). KEYS[1] = the key's hash; ARGV: five arguments per window.
+ * Returns {1 / 0 (a window is full), now ms, wait ms, then per window: prefix, limit, used, reset ms,
+ * current bucket}.
  */
-export const windowsScript = `${redisClockLua}${windowsLua}
+export const windowsPeekScript = `${redisClockLua}${windowsLua}
 local now = now_ms()
-local count = ARGV[1] == '1'
-local windows, refused, wait = windows_check(KEYS[1], 2, (#ARGV - 1) / 5, now)
+local windows, refused, wait = windows_check(KEYS[1], 1, #ARGV / 5, now)
 local out = { refused and 0 or 1, now, wait }
-windows_commit(KEYS[1], windows, now, count and not refused, out)
+windows_commit(KEYS[1], windows, now, false, out)
 return out
-`;
-
-/** `windows_adjust` alone. KEYS[1] = the key's hash; ARGV: quadruples of field, delta, bucket ms, window ms. */
-export const adjustScript = `${redisClockLua}${windowsLua}
-windows_adjust(KEYS[1], 1, #ARGV, now_ms())
-return 1
 `;

@@ -3,27 +3,49 @@ import type { RateLimits } from '@torouter/contracts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AdmissionContext, AdmissionHold } from '../admission/admission.types';
-import { RequestWindows } from './request-windows';
+import { RequestWindows, windowCheckArgs, type WindowChange, type WindowsVerdict } from './request-windows';
 import { QuotaStep } from '../quota/quota.step';
 import { QuotaStore } from '../quota/quota.store';
 import type { RequestPlan } from '../spend/request-plan';
 import type { SpendQuota } from '../spend/spend-quota';
+
+/** A router replica's view of the windows: counted by the quota scripts (as the router does), read by peek. */
+interface Replica {
+  admit(limitsId: string, limits: RateLimits, tokens: number): Promise<WindowsVerdict>;
+  adjust(limitsId: string, changes: WindowChange[]): Promise<void>;
+  peek(limitsId: string, limits: RateLimits): Promise<WindowsVerdict>;
+}
+
+function replicaOn(redis: Redis): Replica {
+  const store = new QuotaStore(redis);
+  const windows = new RequestWindows(redis);
+  return {
+    admit: async (limitsId, limits, tokens) => {
+      const redisKey = RequestWindows.redisKey(limitsId);
+      const r = await store.admit({ windows: { redisKey, args: windowCheckArgs(limits, tokens) } });
+      return { admitted: r.status === 'ok', now: r.now, waitMs: r.waitMs, windows: r.windows };
+    },
+    adjust: (limitsId, changes) =>
+      store.settle({ windows: { redisKey: RequestWindows.redisKey(limitsId), changes } }),
+    peek: (limitsId, limits) => windows.peek(limitsId, limits),
+  };
+}
 
 /** The Lua windows against the real local Redis, each test under its own key. */
 describe('request windows in Redis', () => {
   const namespace = `rw_${randomBytes(4).toString('hex')}`;
   let a: Redis;
   let b: Redis;
-  let replicaA: RequestWindows;
-  let replicaB: RequestWindows;
+  let replicaA: Replica;
+  let replicaB: Replica;
   const off: RateLimits = { per5h: 0, per1d: 0, per7d: 0, rpm: 0, tpm: 0 };
 
   beforeAll(async () => {
     a = createRedisConnection('redis://127.0.0.1:6379', namespace, 'spec-a');
     b = createRedisConnection('redis://127.0.0.1:6379', namespace, 'spec-b');
     await Promise.all([a.connect(), b.connect()]);
-    replicaA = new RequestWindows(a);
-    replicaB = new RequestWindows(b);
+    replicaA = replicaOn(a);
+    replicaB = replicaOn(b);
   });
 
   afterAll(async () => {

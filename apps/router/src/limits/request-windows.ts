@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { RateLimits } from '@torouter/contracts';
 import type { Redis } from 'ioredis';
 import { REDIS } from '../tokens';
-import { adjustScript, windowsScript } from './request-windows.lua';
+import { windowsPeekScript } from './request-windows.lua';
 
 export type WindowName = keyof RateLimits;
 
@@ -82,20 +82,17 @@ export function enabledWindows(limits: RateLimits): WindowName[] {
 }
 
 /**
- * Request windows and RPM/TPM in Redis: one atomic Lua call checks every enabled window and counts the
- * request in all of them, or in none. Shared by every router replica (same Redis, same clock).
+ * Reads a key's request windows and RPM/TPM in Redis (`GET /api/v1/key`). Requests are checked, counted and
+ * corrected by the quota scripts (`QuotaStore`); both share the windows' Lua and the key's hash, so every
+ * router replica sees one count (same Redis, same clock).
  */
 @Injectable()
 export class RequestWindows {
-  private readonly check: ScriptFn;
-  private readonly adjustFn: ScriptFn;
+  private readonly peekFn: ScriptFn;
 
   constructor(@Inject(REDIS) redis: Redis) {
-    redis.defineCommand('torouterKeyWindows', { numberOfKeys: 1, lua: windowsScript });
-    redis.defineCommand('torouterKeyWindowsAdjust', { numberOfKeys: 1, lua: adjustScript });
-    const commands = redis as unknown as Record<string, ScriptFn>;
-    this.check = commands.torouterKeyWindows.bind(redis);
-    this.adjustFn = commands.torouterKeyWindowsAdjust.bind(redis);
+    redis.defineCommand('torouterKeyWindowsPeek', { numberOfKeys: 1, lua: windowsPeekScript });
+    this.peekFn = (redis as unknown as Record<string, ScriptFn>).torouterKeyWindowsPeek.bind(redis);
   }
 
   /** Redis key of a key's windows (the connection adds the namespace prefix). */
@@ -103,33 +100,11 @@ export class RequestWindows {
     return `keywin:${limitsId}`;
   }
 
-  /** Counts one request (and `tokens` for TPM) if every enabled window has room; else counts nothing. */
-  admit(limitsId: string, limits: RateLimits, tokens: number): Promise<WindowsVerdict> {
-    return this.run(true, limitsId, limits, tokens);
-  }
-
   /** Reads the windows without counting anything. */
-  peek(limitsId: string, limits: RateLimits): Promise<WindowsVerdict> {
-    return this.run(false, limitsId, limits, 0);
-  }
-
-  /** Adds `delta` to the buckets a request was counted in (negative: give back). */
-  async adjust(limitsId: string, changes: WindowChange[]): Promise<void> {
-    const args = windowAdjustArgs(changes);
-    if (args.length) await this.adjustFn(RequestWindows.redisKey(limitsId), ...args);
-  }
-
-  private async run(
-    count: boolean,
-    limitsId: string,
-    limits: RateLimits,
-    tokens: number,
-  ): Promise<WindowsVerdict> {
-    const args = windowCheckArgs(limits, tokens);
+  async peek(limitsId: string, limits: RateLimits): Promise<WindowsVerdict> {
+    const args = windowCheckArgs(limits, 0, 0);
     if (args.length === 0) return { admitted: true, now: Date.now(), waitMs: 0, windows: [] };
-    const raw = (await this.check(RequestWindows.redisKey(limitsId), count ? '1' : '0', ...args)) as Array<
-      string | number
-    >;
+    const raw = (await this.peekFn(RequestWindows.redisKey(limitsId), ...args)) as Array<string | number>;
     return {
       admitted: Number(raw[0]) === 1,
       now: Number(raw[1]),
@@ -146,12 +121,15 @@ export interface WindowChange {
   delta: number;
 }
 
-/** `windows_check`'s arguments for a request costing one request and `tokens` tokens (TPM). */
-export function windowCheckArgs(limits: RateLimits, tokens: number): Array<string | number> {
+/**
+ * `windows_check`'s arguments for a request costing `requests` (1 to count one, 0 to only read) and
+ * `tokens` tokens (TPM).
+ */
+export function windowCheckArgs(limits: RateLimits, tokens: number, requests = 1): Array<string | number> {
   const args: Array<string | number> = [];
   for (const name of enabledWindows(limits)) {
     const s = windowSpecs[name];
-    args.push(s.prefix, limits[name], s.windowMs, s.bucketMs, s.unit === 'tokens' ? tokens : 1);
+    args.push(s.prefix, limits[name], s.windowMs, s.bucketMs, s.unit === 'tokens' ? tokens : requests);
   }
   return args;
 }

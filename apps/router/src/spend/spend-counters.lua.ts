@@ -1,5 +1,3 @@
-import { redisClockLua } from '../redis-clock.lua';
-
 /**
  * Lua: the spend counters of a request, at KEYS[kb …], three per counter: the counter hash, its `:z`
  * expiry zset and `:a` amount hash. Check modes at ARGV[mb …], two per counter: balance `b` (v − r must
@@ -73,28 +71,4 @@ local function spend_replace(kb, n, id, amount, ttl, now)
     end
   end
 end
-`;
-
-/**
- * Reserve alone: every counter passes, then the cost is reserved on all of them, in this one atomic
- * script (so N concurrent requests, on any number of router replicas, can never reserve past a limit).
- * KEYS: the counters; ARGV: id, cost, ttl ms, then the check modes. Returns {'ok'} | {'missing', i…} |
- * {'short', i…} | {'dup'}.
- */
-export const reserveScript = `${redisClockLua}${spendLua}
-local now = now_ms()
-local n = #KEYS / 3
-local status, list = spend_check(1, n, ARGV[1], tonumber(ARGV[2]), now, 4)
-if status ~= 'ok' then
-  table.insert(list, 1, status)
-  return list
-end
-spend_commit(1, n, ARGV[1], ARGV[2], tonumber(ARGV[3]), now)
-return {'ok'}
-`;
-
-/** Replace alone. KEYS: the counters; ARGV: id, amount, ttl ms. */
-export const replaceScript = `${redisClockLua}${spendLua}
-spend_replace(1, #KEYS / 3, ARGV[1], ARGV[2], tonumber(ARGV[3]), now_ms())
-return 'ok'
 `;

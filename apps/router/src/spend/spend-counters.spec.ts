@@ -1,13 +1,18 @@
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { SpendCounters, type SpendCounter } from './spend-counters';
+import { QuotaStore } from '../quota/quota.store';
+import type { SpendCounter } from './spend-counters';
 import { worstCaseCost } from './spend-quota';
 
-/** The reservation scripts against the real local Redis (own key prefix). */
-describe('SpendCounters (Lua on Redis)', () => {
+/** The spend part of the quota scripts (the ones the router runs), against the real local Redis. */
+describe('spend counters (Lua on Redis)', () => {
   const prefix = `spec_${randomBytes(4).toString('hex')}:`;
   let redis: Redis;
-  let counters: SpendCounters;
+  /** Reserve / replace through the quota store, with spend counters only. */
+  let counters: {
+    reserve(cs: SpendCounter[], id: string, amount: number, ttlMs: number): Promise<unknown>;
+    replace(cs: SpendCounter[], id: string, amount: number, ttlMs: number): Promise<void>;
+  };
   const balance: SpendCounter = { key: 'spend:acct:a', check: { mode: 'balance' } };
   const cap: SpendCounter = { key: 'spend:key:k', check: { mode: 'cap', capMicro: 1000 } };
   const load = (key: string, v: number) => redis.hset(key, 'v', String(v), 'ver', '1');
@@ -15,7 +20,16 @@ describe('SpendCounters (Lua on Redis)', () => {
 
   beforeAll(async () => {
     redis = new Redis('redis://127.0.0.1:6379', { keyPrefix: prefix });
-    counters = new SpendCounters(redis);
+    const store = new QuotaStore(redis);
+    counters = {
+      reserve: async (cs, reservationId, worstMicroUsd, ttlMs) => {
+        const r = await store.admit({ spend: { counters: cs, reservationId, worstMicroUsd, ttlMs } });
+        if (r.status === 'dup') return { kind: 'duplicate' };
+        return r.status === 'ok' ? { kind: 'ok' } : { kind: r.status, counters: r.counters };
+      },
+      replace: (cs, reservationId, exactMicroUsd, ttlMs) =>
+        store.settle({ spend: { counters: cs, reservationId, exactMicroUsd, ttlMs } }),
+    };
   });
 
   afterAll(async () => {
