@@ -58,15 +58,6 @@ export async function ensureStream(
   return name;
 }
 
-/** A payload already serialised as JSON (sent as is, never parsed or re-encoded on the way). */
-export class EncodedJson {
-  constructor(readonly bytes: Uint8Array) {}
-
-  static of(json: string): EncodedJson {
-    return new EncodedJson(Buffer.from(json, 'utf8'));
-  }
-}
-
 /**
  * Publishes durably and waits for the stream's ack. `messageId` dedupes: publishing the same id again
  * within the duplicate window stores nothing new (a retried publish never double-counts).
@@ -80,8 +71,7 @@ export async function publishDurable(
   opts: { timeoutMs?: number } = {},
 ): Promise<{ duplicate: boolean; seq: number }> {
   const js = nc.jetstream({ timeout: opts.timeoutMs ?? 5000 });
-  const data = payload instanceof EncodedJson ? payload.bytes : codec.encode(payload);
-  const ack = await js.publish(namespaced(namespace, subject), data, { msgID: messageId });
+  const ack = await js.publish(namespaced(namespace, subject), codec.encode(payload), { msgID: messageId });
   return { duplicate: ack.duplicate, seq: ack.seq };
 }
 

@@ -1,13 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { RouterConfig } from '@torouter/config';
 import { Streams, Subjects } from '@torouter/contracts';
-import {
-  EncodedJson,
-  ensureStream,
-  EventBus,
-  JetStreamBatchPublisher,
-  publishDurable,
-} from '@torouter/messaging';
+import { ensureStream, EventBus, JetStreamBatchPublisher } from '@torouter/messaging';
 import { eventPipelineMetrics } from '@torouter/observability';
 import { APP_CONFIG, METRICS_REGISTRY } from '@torouter/service-runtime';
 import type { Redis } from 'ioredis';
@@ -121,7 +115,7 @@ export class UsageOutbox implements OnModuleInit, OnApplicationShutdown {
     } catch (e) {
       this.logger.warn(`usage outbox unavailable, publishing ${record.requestId} directly: ${message(e)}`);
     }
-    if (await this.publish(record.requestId, record.json)) return;
+    if ((await this.publish([record]))[0]) return;
     this.stranded.set(record.requestId, record);
   }
 
@@ -181,14 +175,13 @@ export class UsageOutbox implements OnModuleInit, OnApplicationShutdown {
       UsageOutbox.streamKey,
       from,
     )) as Array<[string, StreamEntry[]]> | null;
-    // Entries deleted after delivery come back with null fields: nothing left to send, just acknowledge.
     return res?.[0]?.[1] ?? [];
   }
 
   /** Publishes a batch; acknowledges and deletes what JetStream took. Resolves `true` when all went. */
   private async forward(entries: StreamEntry[]): Promise<boolean> {
-    const items: Array<{ messageId: string; data: Uint8Array }> = [];
-    const itemEntry: string[] = [];
+    const records: UsageRecord[] = [];
+    const recordEntry: string[] = [];
     const done: string[] = [];
     for (const [id, fields] of entries) {
       // Entries deleted after delivery come back without fields: nothing left to send, just acknowledge.
@@ -200,31 +193,11 @@ export class UsageOutbox implements OnModuleInit, OnApplicationShutdown {
         done.push(id);
         continue;
       }
-      items.push({ messageId: requestId, data: Buffer.from(json, 'utf8') });
-      itemEntry.push(id);
+      records.push({ requestId, json });
+      recordEntry.push(id);
     }
-    const results = items.length
-      ? await this.batchPublisher!.publish(
-          this.config.TOROUTER_NAMESPACE,
-          Subjects.routerRequestCompleted,
-          items,
-          PUBLISH_TIMEOUT_MS,
-        )
-      : [];
-    let failed = 0;
-    results.forEach((r, i) => {
-      if (r.ok) {
-        done.push(itemEntry[i]);
-        this.metrics.published.inc({
-          stream: Streams.usage.name,
-          result: r.duplicate ? 'duplicate' : 'stored',
-        });
-      } else {
-        failed++;
-        this.metrics.published.inc({ stream: Streams.usage.name, result: 'failed' });
-        if (failed === 1) this.logger.warn(`publishing usage events to JetStream failed: ${r.error}`);
-      }
-    });
+    const sent = await this.publish(records);
+    sent.forEach((ok, i) => ok && done.push(recordEntry[i]));
     if (done.length) {
       await this.redis
         .multi()
@@ -232,29 +205,31 @@ export class UsageOutbox implements OnModuleInit, OnApplicationShutdown {
         .xdel(UsageOutbox.streamKey, ...done)
         .exec();
     }
-    return failed === 0;
+    return sent.every(Boolean);
   }
 
-  private async publish(requestId: string, json: string): Promise<boolean> {
-    try {
-      const ack = await publishDurable(
-        this.events.connection,
-        this.config.TOROUTER_NAMESPACE,
-        Subjects.routerRequestCompleted,
-        EncodedJson.of(json),
-        requestId,
-        { timeoutMs: PUBLISH_TIMEOUT_MS },
-      );
-      this.metrics.published.inc({
-        stream: Streams.usage.name,
-        result: ack.duplicate ? 'duplicate' : 'stored',
-      });
-      return true;
-    } catch (e) {
+  /** Publishes events to JetStream (message id = request id); per event, whether JetStream stored it. */
+  private async publish(records: UsageRecord[]): Promise<boolean[]> {
+    if (records.length === 0) return [];
+    const results = await this.batchPublisher!.publish(
+      this.config.TOROUTER_NAMESPACE,
+      Subjects.routerRequestCompleted,
+      records.map((r) => ({ messageId: r.requestId, data: Buffer.from(r.json, 'utf8') })),
+      PUBLISH_TIMEOUT_MS,
+    );
+    let failed = 0;
+    return results.map((r) => {
+      if (r.ok) {
+        this.metrics.published.inc({
+          stream: Streams.usage.name,
+          result: r.duplicate ? 'duplicate' : 'stored',
+        });
+        return true;
+      }
       this.metrics.published.inc({ stream: Streams.usage.name, result: 'failed' });
-      this.logger.warn(`publishing usage event ${requestId} failed: ${message(e)}`);
+      if (++failed === 1) this.logger.warn(`publishing usage events to JetStream failed: ${r.error}`);
       return false;
-    }
+    });
   }
 
   /** The stream's full key: ioredis adds its key prefix to XADD/XREADGROUP/XACK…, not to XGROUP/XINFO. */
