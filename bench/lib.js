@@ -48,6 +48,35 @@ function cpuMicros(pid) {
   return (ticks * 1e6) / clockTicks;
 }
 
+/** Busy time (everything but idle and iowait) of one CPU since boot, in microseconds, from /proc/stat. */
+function cpuBusyMicros(cpu) {
+  const line = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`cpu${cpu} `));
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((user + nice + system + irq + softirq + steal) * 1e6) / clockTicks;
+}
+
+/** CPU time (µs) of each named group of processes; a group is a list of pids or a process name for pgrep. */
+function cpuByGroup(groups) {
+  const out = {};
+  for (const [label, who] of Object.entries(groups)) {
+    const pids =
+      typeof who === 'string'
+        ? spawnSync('pgrep', ['-x', who], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
+        : who;
+    out[label] = pids.reduce((sum, pid) => {
+      try {
+        return sum + cpuMicros(pid);
+      } catch {
+        return sum; // exited meanwhile
+      }
+    }, 0);
+  }
+  return out;
+}
+
 function rssMb(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
@@ -137,7 +166,46 @@ async function removeNamespace(
   }
 }
 
+/**
+ * Waits until the stack has nothing left to do for the requests already answered: the router's usage
+ * outbox forwarded, billing's and the usage service's JetStream consumers caught up, billing's settlement
+ * queue empty. Returns how long that took (ms). A scenario that follows then measures its own load, not
+ * the previous scenario's backlog still being settled on the load core.
+ */
+async function waitForSettled(
+  namespace,
+  { timeoutMs = 300_000, natsUrl = 'nats://127.0.0.1:4222', redisUrl = 'redis://127.0.0.1:6379' } = {},
+) {
+  const { connect } = require('nats');
+  const { Redis } = require('ioredis');
+  const started = Date.now();
+  const nc = await connect({ servers: natsUrl });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const jsm = await nc.jetstreamManager();
+    const queue = `${namespace}:bull:billing.settlement`;
+    for (;;) {
+      let left = await redis.xlen(`${namespace}:usage:outbox`);
+      left += (await redis.llen(`${queue}:wait`)) + (await redis.llen(`${queue}:active`));
+      left += (await redis.zcard(`${queue}:delayed`)) + (await redis.zcard(`${queue}:prioritized`));
+      for (const consumer of ['billing-settlement', 'usage-log']) {
+        const info = await jsm.consumers.info(`${namespace}_USAGE`, consumer).catch(() => null);
+        if (info) left += info.num_pending + info.num_ack_pending;
+      }
+      if (left === 0) return Date.now() - started;
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`${left} usage events still unsettled after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    redis.disconnect();
+    await nc.close();
+  }
+}
+
 module.exports = {
+  cpuBusyMicros,
+  cpuByGroup,
   cpuMicros,
   percentile,
   removeNamespace,
@@ -146,4 +214,5 @@ module.exports = {
   spawnPinned,
   startPinned,
   waitForHttp,
+  waitForSettled,
 };

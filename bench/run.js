@@ -12,7 +12,18 @@ const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { cpuMicros, removeNamespace, rssMb, runWrk, spawnPinned, startPinned, waitForHttp } = require('./lib');
+const {
+  cpuBusyMicros,
+  cpuByGroup,
+  cpuMicros,
+  removeNamespace,
+  rssMb,
+  runWrk,
+  spawnPinned,
+  startPinned,
+  waitForHttp,
+  waitForSettled,
+} = require('./lib');
 
 const root = path.join(__dirname, '..');
 const smoke = process.argv.includes('--smoke');
@@ -39,6 +50,7 @@ function say(s = '') {
  * router alone. Their affinity is put back when the benchmark ends.
  */
 const pinnedServers = [];
+let serversPinned = 0;
 function pinServersToLoadCpu() {
   for (const name of ['redis-server', 'nats-server', 'postgres']) {
     const pids = spawnSync('pgrep', ['-x', name], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
@@ -49,6 +61,7 @@ function pinServersToLoadCpu() {
         pinnedServers.push({ pid, mask: before[1] });
     }
   }
+  serversPinned = pinnedServers.length;
 }
 function unpinServers() {
   for (const { pid, mask } of pinnedServers.splice(0))
@@ -120,15 +133,16 @@ async function startStack(fakeBaseUrl) {
   startedEnv = env;
   migrateAll({ ...process.env, ...env }, 'pipe');
   const services = ['auth', 'keys', 'billing', 'usage'];
+  const servicePids = {};
   services.forEach((svc, i) => {
-    children.push(
-      spawnPinned(
-        LOAD_CPU,
-        [path.join(root, 'dist/apps', svc, 'src/main.js')],
-        { ...env, HTTP_PORT: String(port + 1 + i) },
-        logFile,
-      ),
+    const child = spawnPinned(
+      LOAD_CPU,
+      [path.join(root, 'dist/apps', svc, 'src/main.js')],
+      { ...env, HTTP_PORT: String(port + 1 + i) },
+      logFile,
     );
+    servicePids[svc] = [child.pid];
+    children.push(child);
   });
   await Promise.all(services.map((_, i) => waitForHttp(`http://127.0.0.1:${port + 1 + i}/health/ready`)));
   const seed = spawnSync(
@@ -199,7 +213,7 @@ async function startStack(fakeBaseUrl) {
       throw new Error(`the configured key cannot call the router: ${res.status} ${await res.text()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { base, key: demo.apiKey.key, router, coldStartMs, env, profileDir };
+  return { base, key: demo.apiKey.key, router, servicePids, coldStartMs, env, profileDir };
 }
 
 function runTtfb(url, bodyFile, auth, rate) {
@@ -245,7 +259,7 @@ async function main() {
   say('• starting ToRouter (router on CPU 0; services, fake upstream and load generator on CPU 1)…');
   const stack = await startStack(fake.info.baseUrl);
 
-  if (profile || cpuOnly) return profileRouter(stack, jsonFile);
+  if (profile || cpuOnly) return profileRouter(stack, jsonFile, fake.child.pid);
 
   const targets = {
     direct: { url: `${fake.info.baseUrl}/chat/completions`, auth: 'sk-bench-upstream', pid: null },
@@ -257,7 +271,14 @@ async function main() {
     torouter: { url: `${stack.base}/v1/chat/completions`, auth: stack.key, pid: stack.router.pid },
   };
   const results = {};
-  const record = (target, scenario, value) => ((results[scenario] ??= {})[target] ??= []).push(value);
+  const drains = [];
+  const record = async (target, scenario, value) => {
+    ((results[scenario] ??= {})[target] ??= []).push(value);
+    // Each scenario starts on a quiet stack: what ToRouter's last one left to settle (billing, the
+    // request log) is done first, and how long that took is reported, instead of loading the next one.
+    if (target === 'torouter')
+      drains.push({ scenario, ms: await waitForSettled(stack.env.TOROUTER_NAMESPACE) });
+  };
 
   for (let round = 0; round < rounds; round++) {
     const order = Object.keys(targets).sort(() => Math.random() - 0.5);
@@ -266,7 +287,7 @@ async function main() {
       say(`• round ${round + 1}/${rounds}: ${name}`);
       for (const rate of [200, 1000]) {
         const conns = rate === 200 ? 10 : 50;
-        record(
+        await record(
           name,
           `json@${rate}`,
           runWrk({
@@ -279,7 +300,7 @@ async function main() {
             ratePerConn: rate / conns,
           }),
         );
-        record(name, `stream@${rate}`, runTtfb(t.url, streamFile, t.auth, rate));
+        await record(name, `stream@${rate}`, runTtfb(t.url, streamFile, t.auth, rate));
       }
       const cpuBefore = t.pid ? cpuMicros(t.pid) : 0;
       const max = runWrk({
@@ -293,7 +314,7 @@ async function main() {
       const cpuAfter = t.pid ? cpuMicros(t.pid) : 0;
       max.cpu_us_per_req = t.pid ? (cpuAfter - cpuBefore) / Math.max(1, max.requests) : null;
       max.rps = max.requests / (max.duration_us / 1e6);
-      record(name, 'max@c64', max);
+      await record(name, 'max@c64', max);
     }
   }
   const routerRss = rssMb(stack.router.pid);
@@ -375,6 +396,13 @@ async function main() {
   row('failed responses, every scenario', '0', String(failures), failures === 0);
   row('router RSS after the run', '≤ 150 MB', `${routerRss.toFixed(0)} MB`, routerRss <= 150);
   row('router cold start to ready', '—', `${stack.coldStartMs.toFixed(0)} ms`, true);
+  const worstDrain = drains.reduce((w, d) => (d.ms > w.ms ? d : w), { scenario: '—', ms: 0 });
+  row(
+    'everything settled and logged after a scenario (worst)',
+    '—',
+    `${(worstDrain.ms / 1000).toFixed(1)} s after ${worstDrain.scenario}`,
+    true,
+  );
   row(
     'settlement throughput',
     '≥ 5,000 events/s',
@@ -407,7 +435,7 @@ async function main() {
   const md = [
     `# Benchmark ${date}${smoke ? ' (smoke: too short to judge)' : ''}`,
     '',
-    `Machine: ${os.cpus().length} × ${os.cpus()[0].model}, Node ${process.version}. Router (and bare) pinned to CPU ${PROXY_CPU}; wrk, the fake upstream, the TTFB client, the internal services and the Redis/NATS/PostgreSQL servers (${pinnedServers.length} processes) pinned to CPU ${LOAD_CPU}. ${rounds} interleaved round(s) of ${seconds} s per scenario; medians over rounds.`,
+    `Machine: ${os.cpus().length} × ${os.cpus()[0].model}, Node ${process.version}. Router (and bare) pinned to CPU ${PROXY_CPU}; wrk, the fake upstream, the TTFB client, the internal services and the Redis/NATS/PostgreSQL servers (${serversPinned} processes) pinned to CPU ${LOAD_CPU}. ${rounds} interleaved round(s) of ${seconds} s per scenario; medians over rounds.`,
     '',
     '| figure | target | ToRouter | ok |',
     '| --- | --- | --- | --- |',
@@ -449,9 +477,22 @@ function lastJsonLine(run, prefix) {
 }
 
 /** `--profile`: load the router alone for a while under --cpu-prof, stop it, print where its time went. */
-async function profileRouter(stack, jsonFile) {
+async function profileRouter(stack, jsonFile, fakePid) {
   const url = `${stack.base}/v1/chat/completions`;
   runWrk({ cpu: LOAD_CPU, url, connections: 64, seconds: 3, bodyFile: jsonFile, auth: stack.key }); // warm-up
+  await waitForSettled(stack.env.TOROUTER_NAMESPACE);
+  // Where every process's time goes per request, the router's and the load core's (`--cpu` prints it).
+  const groups = {
+    router: [stack.router.pid],
+    ...stack.servicePids,
+    'fake upstream': [fakePid],
+    'redis-server': 'redis-server',
+    'nats-server': 'nats-server',
+    postgres: 'postgres',
+  };
+  const groupsBefore = cpuByGroup(groups);
+  const redisBefore = redisCommandStats();
+  const coresBefore = [cpuBusyMicros(PROXY_CPU), cpuBusyMicros(LOAD_CPU)];
   const cpuBefore = cpuMicros(stack.router.pid);
   const run = runWrk({
     cpu: LOAD_CPU,
@@ -466,6 +507,35 @@ async function profileRouter(stack, jsonFile) {
     `• ${(run.requests / (run.duration_us / 1e6)).toFixed(0)} req/s, ${cpuPerReq.toFixed(0)} µs CPU per request, ${run.non2xx} failed`,
   );
   if (cpuOnly) {
+    const groupsAfter = cpuByGroup(groups);
+    const perReq = (us) => (us / Math.max(1, run.requests)).toFixed(0).padStart(5);
+    const cores = [cpuBusyMicros(PROXY_CPU) - coresBefore[0], cpuBusyMicros(LOAD_CPU) - coresBefore[1]];
+    say(`• CPU per request by process (µs):`);
+    let named = 0;
+    for (const label of Object.keys(groups)) {
+      const used = groupsAfter[label] - groupsBefore[label];
+      if (label !== 'router') named += used;
+      say(`    ${perReq(used)}  ${label}`);
+    }
+    say(`    ${perReq(cores[1] - named)}  the rest of the load core (wrk, kernel, other)`);
+    const redisAfter = redisCommandStats();
+    const redisRows = Object.entries(redisAfter)
+      .map(([cmd, v]) => ({
+        cmd,
+        calls: v.calls - (redisBefore[cmd]?.calls ?? 0),
+        usec: v.usec - (redisBefore[cmd]?.usec ?? 0),
+      }))
+      .filter((r) => r.calls > 0)
+      .sort((a, b) => b.usec - a.usec)
+      .slice(0, 10);
+    const drainMs = await waitForSettled(stack.env.TOROUTER_NAMESPACE);
+    say(`• everything settled and logged ${(drainMs / 1000).toFixed(1)} s after the run`);
+    say(`• Redis time per request by command (µs; calls per request):`);
+    for (const r of redisRows)
+      say(`    ${perReq(r.usec)}  ${r.cmd} (${(r.calls / Math.max(1, run.requests)).toFixed(2)})`);
+    say(
+      `  cores busy: CPU ${PROXY_CPU} ${((cores[0] / (run.duration_us || 1)) * 100).toFixed(0)} %, CPU ${LOAD_CPU} ${((cores[1] / (run.duration_us || 1)) * 100).toFixed(0)} %`,
+    );
     const liveBefore = cpuMicros(stack.router.pid);
     const live = runWrk({
       cpu: LOAD_CPU,
@@ -493,6 +563,15 @@ async function profileRouter(stack, jsonFile) {
   for (const f of s.frames) say(`  ${f.share.padStart(6)}  ${f.frame}`);
   say(`\nprofile kept at ${kept} (open in Chrome DevTools → Performance)`);
   await cleanup(stack.env);
+}
+
+/** Redis's per-command counters (`INFO commandstats`): calls and µs spent, by command. */
+function redisCommandStats() {
+  const out = {};
+  const text = spawnSync('redis-cli', ['INFO', 'commandstats'], { encoding: 'utf8' }).stdout ?? '';
+  for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm))
+    out[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
+  return out;
 }
 
 /** Stops every process the benchmark started and drops the stack's database. */
