@@ -25,11 +25,12 @@ local function spend_check(kb, n, id, cost, now, mb)
       redis.call('ZREM', z, old)
     end
     if redis.call('HEXISTS', a, id) == 1 then return 'dup', {} end
-    if not redis.call('HGET', c, 'ver') then
+    local state = redis.call('HMGET', c, 'ver', 'v', 'r')
+    if not state[1] then
       missing[#missing + 1] = i
     else
-      local v = tonumber(redis.call('HGET', c, 'v') or '0')
-      local r = tonumber(redis.call('HGET', c, 'r') or '0')
+      local v = tonumber(state[2] or '0')
+      local r = tonumber(state[3] or '0')
       if ARGV[mb + i * 2] == 'b' then
         local available = v - r
         if available <= 0 or available < cost then short[#short + 1] = i end
@@ -59,12 +60,13 @@ local function spend_replace(kb, n, id, amount, ttl, now)
     local c, z, a = KEYS[kb + i * 3], KEYS[kb + i * 3 + 1], KEYS[kb + i * 3 + 2]
     local old = redis.call('HGET', a, id)
     if old then
-      redis.call('HINCRBY', c, 'r', '-' .. old)
       if amount == '0' then
+        redis.call('HINCRBY', c, 'r', '-' .. old)
         redis.call('HDEL', a, id)
         redis.call('ZREM', z, id)
       else
-        redis.call('HINCRBY', c, 'r', amount)
+        -- one increment by the difference (both are integers far below 2^53, so exact in Lua)
+        redis.call('HINCRBY', c, 'r', string.format('%d', tonumber(amount) - tonumber(old)))
         redis.call('HSET', a, id, amount)
         redis.call('ZADD', z, now + ttl, id)
       end
