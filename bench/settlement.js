@@ -378,8 +378,8 @@ async function main() {
       republished.push(js.publish(subject, enc.encode(JSON.stringify(ev)), { msgID: `${requestId}-again` }));
     }
     await Promise.all(republished);
-    // Handled = acked by billing's consumer (a job with that id still exists, so BullMQ stores nothing new;
-    // once it is gone, the settlement record makes the re-run a no-op).
+    // Handled = acked by billing's consumer (each becomes a job again, its job having been deleted on
+    // completion; the settlement record in Postgres makes that job a no-op).
     const jsm = await nc.jetstreamManager();
     const againDeadline = Date.now() + 60_000;
     for (;;) {

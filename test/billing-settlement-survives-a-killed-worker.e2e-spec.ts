@@ -209,7 +209,19 @@ describe('billing: settlement survives a worker killed mid-job', () => {
 
     const survivor = await startWorker();
     await eventually(async () => (await settled()) === 40, 60_000);
-    await eventually(async () => (await queue.getJobCounts('completed')).completed >= 40, 30_000);
+    // Every job completed, and a completed job is deleted at once (Postgres keeps the idempotency record).
+    const queueEmpty = async () => {
+      const c = await queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'prioritized',
+        'failed',
+        'completed',
+      );
+      return Object.values(c).every((n) => n === 0);
+    };
+    await eventually(queueEmpty, 30_000);
 
     const ledger = await db.query(
       `SELECT count(*) AS n, coalesce(sum(amount_micro), 0) AS total, count(DISTINCT idempotency_key) AS keys
@@ -238,11 +250,18 @@ describe('billing: settlement survives a worker killed mid-job', () => {
     }
 
     // A settled event delivered again once its job is gone (a worker that died after committing, an ack
-    // lost after enqueueing) finds the settlement in Postgres: nothing is charged twice.
-    await queue.clean(0, 1000, 'completed');
+    // lost after enqueueing) becomes a new job, which finds the settlement in Postgres: nothing is charged
+    // twice.
     for (const e of events.slice(0, 10))
       await publishDurable(nc, stack.namespace, Subjects.routerRequestCompleted, e, `${e.requestId}-again`);
-    await eventually(async () => (await queue.getJobCounts('completed')).completed === 10, 30_000);
+    const duplicates = async () =>
+      Number(
+        /torouter_billing_usage_events_settled_total\{[^}]*result="duplicate"[^}]*\} (\d+)/.exec(
+          await (await fetch(survivor.metricsUrl)).text(),
+        )?.[1] ?? 0,
+      );
+    await eventually(async () => (await duplicates()) === 10, 30_000);
+    await eventually(queueEmpty, 30_000);
     const after = await db.query(
       `SELECT count(*) AS n, sum(amount_micro) AS total FROM billing.ledger_entries WHERE account_id = $1 AND kind = 'usage_charge'`,
       [account.id],

@@ -38,6 +38,27 @@ export function settlementJobId(requestId: string): string {
 const enqueueBatch = 500;
 /** Usage events delivered to billing and not yet stored as jobs, across replicas. */
 const maxAckPending = 2000;
+/** Entries of the queue's BullMQ event stream kept (trimmed approximately, a stream node at a time). */
+const eventsKept = 1000;
+
+/**
+ * The settlement fields of a job's payload. It was validated (`SettlementJobData`) before it was stored,
+ * so it is not parsed again per job, only narrowed: a payload stored whole by an earlier version keeps
+ * just what settlement reads.
+ */
+export function settlementJobData(data: SettlementJobData): SettlementJobData {
+  return {
+    requestId: data.requestId,
+    accountId: data.accountId,
+    keyId: data.keyId,
+    planId: data.planId,
+    model: data.model,
+    costMicroUsd: data.costMicroUsd,
+    reservationId: data.reservationId,
+    startedAt: data.startedAt,
+    finishedAt: data.finishedAt,
+  };
+}
 
 /**
  * Usage events from JetStream to the ledger. The durable consumer stores each event as a BullMQ job whose
@@ -103,10 +124,16 @@ export class SettlementQueue implements OnApplicationBootstrap, OnModuleDestroy 
     this.queue = new Queue(SettlementQueueName, {
       connection: this.connection(),
       prefix,
+      // BullMQ appends to this stream on every add, start and completion of a job; nobody here reads it
+      // (no QueueEvents), so it only keeps enough to look at by hand.
+      streams: { events: { maxLen: eventsKept } },
       defaultJobOptions: {
         attempts: 10_000,
         backoff: { type: 'capped' },
-        removeOnComplete: { age: 24 * 3600, count: 100_000 },
+        // A completed job is deleted at once: keeping it (a sorted-set entry, its hash, trimmed on every
+        // completion) deduplicated nothing that matters, since the settlement record in Postgres already
+        // makes a re-added job for a settled request id a no-op.
+        removeOnComplete: true,
         removeOnFail: { age: 30 * 24 * 3600 },
       },
     });
@@ -170,8 +197,8 @@ export class SettlementQueue implements OnApplicationBootstrap, OnModuleDestroy 
     );
   }
 
-  private async process(job: Job): Promise<void> {
-    const ev = SettlementJobData.parse(job.data);
+  private async process(job: Job<SettlementJobData>): Promise<void> {
+    const ev = settlementJobData(job.data);
     const outcome = await this.batcher.submit(ev);
     if (!outcome.duplicate)
       this.metrics.lag.observe(Math.max(0, (Date.now() - Date.parse(ev.finishedAt)) / 1000));

@@ -3,7 +3,7 @@ import { spendWindow, SpendWindowKinds, UsageRecordedEvent, type PlanKind } from
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { BillingAccountsRepository, type BillingAccount } from '../accounts/billing-accounts.repository';
+import { BillingAccountsRepository } from '../accounts/billing-accounts.repository';
 import { isUuid, transaction, type Sql } from '../database/sql';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import {
@@ -84,9 +84,7 @@ export class SettlementService {
     const accountIds = [...new Set(list.map((ev) => ev.accountId))];
 
     const state = await transaction(this.dataSource, async (q) => {
-      const accounts = await this.settlements.accounts(q, accountIds);
-      for (const id of accountIds) if (!accounts.has(id)) accounts.set(id, await this.accounts.ensure(id, q));
-      const planned = await this.plan(q, list, accounts);
+      const planned = await this.plan(q, list, accountIds);
 
       const fresh = await this.settlements.insertMany(
         q,
@@ -139,8 +137,6 @@ export class SettlementService {
           else windowAdds.set(id, { ...w, amountMicro: cost });
         }
       }
-      await this.settlements.addKeySpends(q, [...keyAdds.values()]);
-      await this.settlements.addWindowSpends(q, [...windowAdds.values()]);
 
       // keys is told after the commit, from the outbox: one entry per key for this batch; and for an event
       // settled before the outbox existed, under its request id, as that version did after its commit.
@@ -152,7 +148,6 @@ export class SettlementService {
       for (const [requestId, s] of settledBefore)
         if (!s.keySpendOutboxed && s.costMicro > 0)
           due.push({ spendId: requestId, keyId: s.keyId, amountMicro: s.costMicro });
-      await this.settlements.queueKeySpends(q, due);
 
       // The counters as Postgres has them now. After a duplicate too: the first run may have died between
       // its commit and its Redis write; windows are those of the plan it recorded.
@@ -161,16 +156,21 @@ export class SettlementService {
         const planId = settledBefore.get(p.ev.requestId)?.planId ?? p.planId;
         windows.set(p.ev.requestId, windowsOf(p.ev.accountId, planId, p.startedAt));
       }
-      const allWindows = new Map<string, SpendWindowRef>();
-      for (const ws of windows.values()) for (const w of ws) allWindows.set(windowRefKey(w), w);
-      return {
-        fresh,
-        planned,
-        windows,
-        balances: await this.settlements.accounts(q, accountIds),
-        keySpend: await this.settlements.keySpends(q, [...new Set(list.map((ev) => ev.keyId))]),
-        windowSpend: await this.settlements.windowSpends(q, [...allWindows.values()]),
-      };
+      const alsoWindows = new Map<string, SpendWindowRef>();
+      for (const ws of windows.values())
+        for (const w of ws) {
+          const id = windowRefKey(w);
+          if (!windowAdds.has(id)) alsoWindows.set(id, w);
+        }
+      const counters = await this.settlements.addSpendsAndReadCounters(q, {
+        keyAdds: [...keyAdds.values()],
+        windowAdds: [...windowAdds.values()],
+        due,
+        accountIds,
+        alsoKeys: [...new Set(list.map((ev) => ev.keyId))].filter((k) => !keyAdds.has(k)),
+        alsoWindows: [...alsoWindows.values()],
+      });
+      return { fresh, planned, windows, ...counters };
     });
 
     // Redis: events with the same counters (same account, key, plan and windows) share one script call,
@@ -219,18 +219,25 @@ export class SettlementService {
     });
   }
 
-  /** The plan each event is settled under: its key's plan if billing knows it, else the account's default. */
-  private async plan(
-    q: Sql,
-    list: SettlementJobData[],
-    accounts: Map<string, BillingAccount>,
-  ): Promise<Planned[]> {
-    const candidates = new Set<string>();
-    for (const ev of list) if (isUuid(ev.planId)) candidates.add(ev.planId);
-    for (const a of accounts.values()) candidates.add(a.defaultPlanId);
-    const kinds = await this.settlements.planKinds(q, [...candidates]);
+  /**
+   * The plan each event is settled under: its key's plan if billing knows it, else the account's default.
+   * An account billing has no row for yet gets it here (with its default plan).
+   */
+  private async plan(q: Sql, list: SettlementJobData[], accountIds: string[]): Promise<Planned[]> {
+    const eventPlans = new Set<string>();
+    for (const ev of list) if (isUuid(ev.planId)) eventPlans.add(ev.planId);
+    const { defaultPlans, kinds } = await this.settlements.accountPlans(q, accountIds, [...eventPlans]);
+    const unknown: string[] = [];
+    for (const id of accountIds)
+      if (!defaultPlans.has(id)) {
+        const created = (await this.accounts.ensure(id, q)).defaultPlanId;
+        defaultPlans.set(id, created);
+        if (!kinds.has(created)) unknown.push(created);
+      }
+    if (unknown.length)
+      for (const [id, kind] of await this.settlements.planKinds(q, unknown)) kinds.set(id, kind);
     return list.map((ev) => {
-      const defaultPlanId = accounts.get(ev.accountId)!.defaultPlanId;
+      const defaultPlanId = defaultPlans.get(ev.accountId)!;
       const planId = isUuid(ev.planId) && kinds.has(ev.planId) ? ev.planId : defaultPlanId;
       const planKind = kinds.get(planId);
       if (!planKind) throw new Error(`default plan ${defaultPlanId} vanished`);

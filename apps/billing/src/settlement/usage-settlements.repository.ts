@@ -117,29 +117,33 @@ export class UsageSettlementsRepository {
     return found;
   }
 
-  /** Billing accounts by id (those billing has a row for). */
-  async accounts(q: Sql, accountIds: string[]): Promise<Map<string, BillingAccount>> {
-    const found = new Map<string, BillingAccount>();
-    if (!accountIds.length) return found;
-    const list = await rows<{
-      account_id: string;
-      balance_micro: string;
-      version: string;
-      default_plan_id: string;
-    }>(
+  /**
+   * In one round trip: the default plan of each account billing has a row for, and the kind of every
+   * existing plan among `planIds` and those defaults (a plan's kind never changes).
+   */
+  async accountPlans(
+    q: Sql,
+    accountIds: string[],
+    planIds: string[],
+  ): Promise<{ defaultPlans: Map<string, string>; kinds: Map<string, PlanKind> }> {
+    const defaultPlans = new Map<string, string>();
+    const kinds = new Map<string, PlanKind>();
+    if (!accountIds.length && !planIds.length) return { defaultPlans, kinds };
+    const list = await rows<{ t: 'a' | 'p'; id: string; v: string }>(
       q,
-      `SELECT "account_id", "balance_micro", "version", "default_plan_id" FROM "billing"."accounts"
-       WHERE "account_id" = ANY($1::uuid[])`,
-      [accountIds],
+      `SELECT 'a' AS "t", "account_id"::text AS "id", "default_plan_id"::text AS "v" FROM "billing"."accounts"
+       WHERE "account_id" = ANY($1::uuid[])
+       UNION ALL
+       SELECT 'p', "id"::text, "kind"::text FROM "billing"."plans"
+       WHERE "id" = ANY($2::uuid[])
+         OR "id" IN (SELECT "default_plan_id" FROM "billing"."accounts" WHERE "account_id" = ANY($1::uuid[]))`,
+      [accountIds, planIds],
     );
-    for (const r of list)
-      found.set(r.account_id, {
-        accountId: r.account_id,
-        balanceMicro: int(r.balance_micro),
-        version: int(r.version),
-        defaultPlanId: r.default_plan_id,
-      });
-    return found;
+    for (const r of list) {
+      if (r.t === 'a') defaultPlans.set(r.id, r.v);
+      else kinds.set(r.id, r.v as PlanKind);
+    }
+    return { defaultPlans, kinds };
   }
 
   /** The kind of each existing plan among `planIds` (a plan's kind never changes). */
@@ -155,97 +159,112 @@ export class UsageSettlementsRepository {
     return found;
   }
 
-  /** Adds each key's amount (one entry per key) to its settled spend. */
-  async addKeySpends(
+  /**
+   * The batch's bookkeeping after its ledger entries, in ONE statement (one round trip): adds each key's
+   * amount (one entry per key) to its settled spend and each window's amount (one entry per window) to its
+   * spend, queues the key spend for keys (an id queued before is left as it is), and reads back the
+   * counters Redis gets: the accounts' balances (as the ledger entries appended earlier in this
+   * transaction left them), the spend of the keys and windows just added to (their new values, from
+   * RETURNING) and of `alsoKeys`/`alsoWindows` (those read only: they must not be among the adds).
+   * Upserts lock rows in primary-key order, as before.
+   */
+  async addSpendsAndReadCounters(
     q: Sql,
-    adds: Array<{ keyId: string; accountId: string; amountMicro: number }>,
-  ): Promise<void> {
-    if (!adds.length) return;
-    const sorted = [...adds].sort((a, b) => compare(a.keyId, b.keyId));
-    await q.query(
-      `INSERT INTO "billing"."key_spend" ("key_id", "account_id", "spent_micro", "version")
-       SELECT k, a, s, 1 FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS t(k, a, s) ORDER BY k
-       ON CONFLICT ("key_id") DO UPDATE SET "spent_micro" = "key_spend"."spent_micro" + EXCLUDED."spent_micro",
-         "version" = "key_spend"."version" + 1, "updated_at" = now()`,
-      [sorted.map((a) => a.keyId), sorted.map((a) => a.accountId), sorted.map((a) => a.amountMicro)],
-    );
-  }
-
-  /** Adds each window's amount (one entry per window) to its spend. */
-  async addWindowSpends(q: Sql, adds: Array<SpendWindowRef & { amountMicro: number }>): Promise<void> {
-    if (!adds.length) return;
-    await q.query(
-      `INSERT INTO "billing"."window_spend" ("account_id", "plan_id", "kind", "window_start", "spent_micro", "version")
-       SELECT a, p, k, w, s, 1
-       FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::timestamptz[], $5::bigint[]) AS t(a, p, k, w, s)
-       ORDER BY a, p, k, w
-       ON CONFLICT ("account_id", "plan_id", "kind", "window_start") DO UPDATE
-         SET "spent_micro" = "window_spend"."spent_micro" + EXCLUDED."spent_micro",
-           "version" = "window_spend"."version" + 1`,
-      [
-        adds.map((w) => w.accountId),
-        adds.map((w) => w.planId),
-        adds.map((w) => w.kind),
-        adds.map((w) => w.windowStart.toISOString()),
-        adds.map((w) => w.amountMicro),
-      ],
-    );
-  }
-
-  /** Settled spend per key; keys billing has no row for are absent. */
-  async keySpends(q: Sql, keyIds: string[]): Promise<Map<string, Versioned>> {
-    const found = new Map<string, Versioned>();
-    if (!keyIds.length) return found;
-    const list = await rows<VersionedRow & { key_id: string }>(
-      q,
-      `SELECT "key_id", "spent_micro", "version" FROM "billing"."key_spend" WHERE "key_id" = ANY($1::uuid[])`,
-      [keyIds],
-    );
-    for (const r of list) found.set(r.key_id, toVersioned(r));
-    return found;
-  }
-
-  /** Spend per window (by `windowRefKey`); windows without a row are absent. */
-  async windowSpends(q: Sql, windows: SpendWindowRef[]): Promise<Map<string, Versioned>> {
-    const found = new Map<string, Versioned>();
-    if (!windows.length) return found;
+    args: {
+      keyAdds: Array<{ keyId: string; accountId: string; amountMicro: number }>;
+      windowAdds: Array<SpendWindowRef & { amountMicro: number }>;
+      due: KeySpendDue[];
+      accountIds: string[];
+      alsoKeys: string[];
+      alsoWindows: SpendWindowRef[];
+    },
+  ): Promise<{
+    balances: Map<string, Pick<BillingAccount, 'accountId' | 'balanceMicro' | 'version'>>;
+    keySpend: Map<string, Versioned>;
+    windowSpend: Map<string, Versioned>;
+  }> {
+    const keyAdds = [...args.keyAdds].sort((a, b) => compare(a.keyId, b.keyId));
+    const { windowAdds, due, alsoWindows } = args;
     const list = await rows<
-      VersionedRow & { account_id: string; plan_id: string; kind: SpendWindowKind; window_start: Date }
+      VersionedRow & {
+        t: 'a' | 'k' | 'w';
+        id: string;
+        plan_id: string | null;
+        kind: SpendWindowKind | null;
+        window_start: Date | null;
+      }
     >(
       q,
-      `SELECT w."account_id", w."plan_id", w."kind", w."window_start", w."spent_micro", w."version"
-       FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::timestamptz[]) AS t(a, p, k, s)
+      `WITH "ks" AS (
+         INSERT INTO "billing"."key_spend" ("key_id", "account_id", "spent_micro", "version")
+         SELECT k, a, s, 1 FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS t(k, a, s) ORDER BY k
+         ON CONFLICT ("key_id") DO UPDATE SET "spent_micro" = "key_spend"."spent_micro" + EXCLUDED."spent_micro",
+           "version" = "key_spend"."version" + 1, "updated_at" = now()
+         RETURNING "key_id", "spent_micro", "version"
+       ), "ws" AS (
+         INSERT INTO "billing"."window_spend" ("account_id", "plan_id", "kind", "window_start", "spent_micro", "version")
+         SELECT a, p, k, w, s, 1
+         FROM unnest($4::uuid[], $5::uuid[], $6::varchar[], $7::timestamptz[], $8::bigint[]) AS t(a, p, k, w, s)
+         ORDER BY a, p, k, w
+         ON CONFLICT ("account_id", "plan_id", "kind", "window_start") DO UPDATE
+           SET "spent_micro" = "window_spend"."spent_micro" + EXCLUDED."spent_micro",
+             "version" = "window_spend"."version" + 1
+         RETURNING "account_id", "plan_id", "kind", "window_start", "spent_micro", "version"
+       ), "outboxed" AS (
+         INSERT INTO "billing"."key_spend_outbox" ("spend_id", "key_id", "amount_micro")
+         SELECT * FROM unnest($9::varchar[], $10::uuid[], $11::bigint[])
+         ON CONFLICT ("spend_id") DO NOTHING
+       )
+       SELECT 'a' AS "t", "account_id"::text AS "id", NULL AS "plan_id", NULL AS "kind",
+         NULL::timestamptz AS "window_start", "balance_micro" AS "spent_micro", "version"
+       FROM "billing"."accounts" WHERE "account_id" = ANY($12::uuid[])
+       UNION ALL
+       SELECT 'k', "key_id"::text, NULL, NULL, NULL, "spent_micro", "version" FROM "ks"
+       UNION ALL
+       SELECT 'k', "key_id"::text, NULL, NULL, NULL, "spent_micro", "version" FROM "billing"."key_spend"
+       WHERE "key_id" = ANY($13::uuid[])
+       UNION ALL
+       SELECT 'w', "account_id"::text, "plan_id"::text, "kind", "window_start", "spent_micro", "version" FROM "ws"
+       UNION ALL
+       SELECT 'w', w."account_id"::text, w."plan_id"::text, w."kind", w."window_start", w."spent_micro", w."version"
+       FROM unnest($14::uuid[], $15::uuid[], $16::varchar[], $17::timestamptz[]) AS t(a, p, k, s)
        JOIN "billing"."window_spend" w
          ON w."account_id" = t.a AND w."plan_id" = t.p AND w."kind" = t.k AND w."window_start" = t.s`,
       [
-        windows.map((w) => w.accountId),
-        windows.map((w) => w.planId),
-        windows.map((w) => w.kind),
-        windows.map((w) => w.windowStart.toISOString()),
+        keyAdds.map((a) => a.keyId),
+        keyAdds.map((a) => a.accountId),
+        keyAdds.map((a) => a.amountMicro),
+        windowAdds.map((w) => w.accountId),
+        windowAdds.map((w) => w.planId),
+        windowAdds.map((w) => w.kind),
+        windowAdds.map((w) => w.windowStart.toISOString()),
+        windowAdds.map((w) => w.amountMicro),
+        due.map((d) => d.spendId),
+        due.map((d) => d.keyId),
+        due.map((d) => d.amountMicro),
+        args.accountIds,
+        args.alsoKeys,
+        alsoWindows.map((w) => w.accountId),
+        alsoWindows.map((w) => w.planId),
+        alsoWindows.map((w) => w.kind),
+        alsoWindows.map((w) => w.windowStart.toISOString()),
       ],
     );
-    for (const r of list)
-      found.set(
-        windowRefKey({
-          accountId: r.account_id,
-          planId: r.plan_id,
-          kind: r.kind,
-          windowStart: r.window_start,
-        }),
-        toVersioned(r),
-      );
-    return found;
-  }
-
-  /** Queues key spend for keys (in the caller's transaction); an id queued before is left as it is. */
-  async queueKeySpends(q: Sql, due: KeySpendDue[]): Promise<void> {
-    if (!due.length) return;
-    await q.query(
-      `INSERT INTO "billing"."key_spend_outbox" ("spend_id", "key_id", "amount_micro")
-       SELECT * FROM unnest($1::varchar[], $2::uuid[], $3::bigint[])
-       ON CONFLICT ("spend_id") DO NOTHING`,
-      [due.map((d) => d.spendId), due.map((d) => d.keyId), due.map((d) => d.amountMicro)],
-    );
+    const balances = new Map<string, Pick<BillingAccount, 'accountId' | 'balanceMicro' | 'version'>>();
+    const keySpend = new Map<string, Versioned>();
+    const windowSpend = new Map<string, Versioned>();
+    for (const r of list) {
+      if (r.t === 'a') {
+        const v = toVersioned(r);
+        balances.set(r.id, { accountId: r.id, balanceMicro: v.spentMicro, version: v.version });
+      } else if (r.t === 'k') keySpend.set(r.id, toVersioned(r));
+      else
+        windowSpend.set(
+          windowRefKey({ accountId: r.id, planId: r.plan_id!, kind: r.kind!, windowStart: r.window_start! }),
+          toVersioned(r),
+        );
+    }
+    return { balances, keySpend, windowSpend };
   }
 
   /** The oldest key spend keys has not confirmed yet. */
