@@ -41,8 +41,9 @@ const KEYS_PER_ACCOUNT = Math.floor(option('--keys', 1));
 // `--profile`: billing runs under `node --cpu-prof`; its busiest frames are printed at the end.
 const PROFILE = flag('--profile');
 const CREDIT_USD = 1_000_000;
-// Publishes not yet acknowledged by JetStream at once (the router's replicas publish concurrently too).
-const PUBLISH_WINDOW = 1000;
+// Events per publish batch, as the router's outbox forwarder sends them (concurrent publishes, acks awaited
+// together); the router's replicas publish concurrently too.
+const PUBLISH_BATCH = 256;
 const SETTLE_TIMEOUT_MS = 180_000;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'torouter-settlement-bench-'));
@@ -169,7 +170,7 @@ async function main() {
   const { Client } = require('pg');
   const { connect } = require('nats');
   const { Consumers, Subjects, Streams, streamName } = dist('libs/contracts/src');
-  const { ensureStream, RpcClient } = dist('libs/messaging/src');
+  const { ensureStream, JetStreamBatchPublisher, RpcClient } = dist('libs/messaging/src');
   const { dropDatabase } = dist('libs/database/src');
   const { migrateAll } = require(path.join(root, 'scripts', 'migrate-all.js'));
 
@@ -257,8 +258,6 @@ async function main() {
       }
     }
 
-    const subject = `${name}.${Subjects.routerRequestCompleted}`;
-    const js = nc.jetstream({ timeout: 30_000 });
     const published = new Map(); // requestId → { cost, accountId, keyId, finishedAtMs }
     const enc = new TextEncoder();
     const cost = () => 1 + Math.floor(Math.random() * 5_000);
@@ -274,7 +273,18 @@ async function main() {
       });
       return ev;
     };
-    const publish = (ev) => js.publish(subject, enc.encode(JSON.stringify(ev)), { msgID: ev.requestId });
+    // Published as the router's outbox forwarder does: a batch at a time, every ack awaited together.
+    const batchPublisher = new JetStreamBatchPublisher(nc);
+    const publishBatch = async (events, msgId = (ev) => ev.requestId) => {
+      const results = await batchPublisher.publish(
+        name,
+        Subjects.routerRequestCompleted,
+        events.map((ev) => ({ messageId: msgId(ev), data: enc.encode(JSON.stringify(ev)) })),
+        30_000,
+      );
+      const failed = results.find((r) => !r.ok);
+      if (failed) throw new Error(`JetStream refused a usage event: ${failed.error}`);
+    };
     const settledCount = async () =>
       Number((await db.query(`SELECT count(*) AS n FROM billing.usage_settlements`)).rows[0].n);
 
@@ -293,15 +303,11 @@ async function main() {
     };
     const cpuBefore = cpuByProcess(billingChild, keysChild, backends);
     const t0 = performance.now();
-    let inFlight = [];
-    for (let i = 0; i < EVENTS; i++) {
-      inFlight.push(publish(makeEvent('tp', i)));
-      if (inFlight.length >= PUBLISH_WINDOW) {
-        await Promise.all(inFlight);
-        inFlight = [];
-      }
+    for (let i = 0; i < EVENTS; i += PUBLISH_BATCH) {
+      const batch = [];
+      for (let j = i; j < Math.min(EVENTS, i + PUBLISH_BATCH); j++) batch.push(makeEvent('tp', j));
+      await publishBatch(batch);
     }
-    await Promise.all(inFlight);
     const publishedMs = performance.now() - t0;
     let n = 0;
     for (;;) {
@@ -334,7 +340,9 @@ async function main() {
     let sent = 0;
     while (sent < lagTotal) {
       const due = Math.min(lagTotal, Math.floor(((performance.now() - start) / 1000) * RATE) + 1);
-      for (; sent < due; sent++) lagPublishes.push(publish(makeEvent('lag', sent)));
+      const batch = [];
+      for (; sent < due; sent++) batch.push(makeEvent('lag', sent));
+      if (batch.length) lagPublishes.push(publishBatch(batch));
       await sleep(2);
     }
     await Promise.all(lagPublishes);
@@ -370,14 +378,18 @@ async function main() {
     // The same requests again under other message ids (JetStream cannot drop them): billing must.
     const again = [...published.keys()].filter((_, i) => i % 100 === 0);
     say(`• ${again.length} events delivered again under new message ids`);
-    const republished = [];
-    for (const requestId of again) {
-      const e = published.get(requestId);
-      const key = keys.find((k) => k.id === e.keyId);
-      const ev = usageEvent(requestId, key, planId, e.cost);
-      republished.push(js.publish(subject, enc.encode(JSON.stringify(ev)), { msgID: `${requestId}-again` }));
-    }
-    await Promise.all(republished);
+    await publishBatch(
+      again.map((requestId) => {
+        const e = published.get(requestId);
+        return usageEvent(
+          requestId,
+          keys.find((k) => k.id === e.keyId),
+          planId,
+          e.cost,
+        );
+      }),
+      (ev) => `${ev.requestId}-again`,
+    );
     // Handled = acked by billing's consumer (each becomes a job again, its job having been deleted on
     // completion; the settlement record in Postgres makes that job a no-op).
     const jsm = await nc.jetstreamManager();
