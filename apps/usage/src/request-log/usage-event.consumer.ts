@@ -54,6 +54,9 @@ export class UsageEventConsumer implements OnApplicationBootstrap, OnModuleDestr
     const nc = this.events.connection;
     await ensureStream(nc, this.config.TOROUTER_NAMESPACE, Streams.usage);
     const { consumed, lag, handleDuration } = this.metrics.pipeline;
+    // Label sets resolved once, not per event.
+    const lagOf = lag.labels({ consumer: CONSUMER });
+    const timer = handleDuration.labels({ consumer: CONSUMER });
     this.handle = await consumeDurableBatches(nc, {
       namespace: this.config.TOROUTER_NAMESPACE,
       stream: Streams.usage.name,
@@ -63,17 +66,20 @@ export class UsageEventConsumer implements OnApplicationBootstrap, OnModuleDestr
       retryDelayMs: 1000,
       maxBatch: MAX_BATCH,
       handle: async (events) => {
-        const end = handleDuration.startTimer({ consumer: CONSUMER });
-        const isNew = await this.repository.recordBatch(events.map(toUsageRow));
+        const end = timer.startTimer();
+        const rows = events.map(toUsageRow);
+        const isNew = await this.repository.recordBatch(rows);
         end();
         const now = Date.now();
-        events.forEach((event, i) => {
-          consumed.inc({ consumer: CONSUMER, result: isNew[i] ? 'applied' : 'duplicate' });
-          if (isNew[i]) {
-            const lagSeconds = (now - new Date(event.finishedAt).getTime()) / 1000;
-            lag.observe({ consumer: CONSUMER }, Math.max(0, lagSeconds));
-          }
-        });
+        let applied = 0;
+        for (let i = 0; i < rows.length; i++) {
+          if (!isNew[i]) continue;
+          applied += 1;
+          lagOf.observe(Math.max(0, (now - rows[i].finishedAt.getTime()) / 1000));
+        }
+        if (applied > 0) consumed.inc({ consumer: CONSUMER, result: 'applied' }, applied);
+        if (applied < rows.length)
+          consumed.inc({ consumer: CONSUMER, result: 'duplicate' }, rows.length - applied);
       },
       onInvalid: (error, seq) => {
         consumed.inc({ consumer: CONSUMER, result: 'invalid' });
