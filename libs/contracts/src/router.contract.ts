@@ -1,8 +1,13 @@
-import { z } from 'zod';
+import { datetimeRegex, z } from 'zod';
 import { Subjects } from './subjects';
 
 const uuid = z.string().uuid();
 const tokens = z.number().int().min(0);
+/**
+ * `z.string().datetime()`'s own check (UTC, `Z`, any precision), compiled once: zod 3 builds that regex
+ * anew on every parse, and every usage event is parsed by billing and by the usage service.
+ */
+const utcDateTime = z.string().regex(datetimeRegex({}), 'Invalid datetime');
 
 /**
  * The usage event: exactly one per admitted request, published durably by the router to JetStream
@@ -62,8 +67,8 @@ export const UsageRecordedEvent = z.object({
   /** The spend reservation this request held (billing releases it on settlement), if any. */
   reservationId: z.string().nullable(),
   reservedMicroUsd: z.number().int().min(0),
-  startedAt: z.string().datetime(),
-  finishedAt: z.string().datetime(),
+  startedAt: utcDateTime,
+  finishedAt: utcDateTime,
   latencyMs: z.number().int().min(0),
   ttftMs: z.number().int().min(0).nullable(),
   clientIp: z.string(),
