@@ -29,7 +29,9 @@ const root = path.join(__dirname, '..');
 const smoke = process.argv.includes('--smoke');
 // `--profile`: only the router under `node --cpu-prof` at max throughput, then its top frames.
 const profile = process.argv.includes('--profile');
-// `--cpu`: like --profile without the profiler — the router's CPU per request, quickly, for before/after.
+// `--cpu`: like --profile without the profiler — the router's CPU per request, quickly, for before/after,
+// with every process's CPU per request and Redis's time per command. BENCH_SECONDS sets the measured run
+// (default 10); BENCH_IDLE_MS also prints the router's memory at start, after warm-up and after that idle.
 const cpuOnly = process.argv.includes('--cpu');
 const seconds = smoke ? 1 : 6;
 const rounds = smoke ? 1 : 2;
@@ -338,6 +340,7 @@ async function main() {
   bareAtRate.rps = bareAtRate.requests / (bareAtRate.duration_us / 1e6);
   await record('bare', 'torouter-rate@c64', bareAtRate);
   const routerRss = rssMb(stack.router.pid);
+  const routerMemory = await memoryBreakdown(stack.base);
   // The proxy scenarios are over: free both cores for the settlement and usage-log figures.
   await stopStack(stack.env);
   unpinServers(); // settlement and the usage service use both cores, as in production
@@ -422,7 +425,12 @@ async function main() {
     null,
   );
   row('failed responses, every scenario', '0', String(failures), failures === 0);
-  row('router RSS after the run', '≤ 150 MB', `${routerRss.toFixed(0)} MB`, routerRss <= 150);
+  row(
+    'router RSS after the run',
+    '≤ 150 MB',
+    `${routerRss.toFixed(0)} MB (${routerMemory})`,
+    routerRss <= 150,
+  );
   row('router cold start to ready', '—', `${stack.coldStartMs.toFixed(0)} ms`, true);
   const worstDrain = drains.reduce((w, d) => (d.ms > w.ms ? d : w), { scenario: '—', ms: 0 });
   row(
@@ -507,8 +515,16 @@ function lastJsonLine(run, prefix) {
 /** `--profile`: load the router alone for a while under --cpu-prof, stop it, print where its time went. */
 async function profileRouter(stack, jsonFile, fakePid) {
   const url = `${stack.base}/v1/chat/completions`;
+  if (process.env.BENCH_IDLE_MS)
+    say(
+      `• router RSS at start ${rssMb(stack.router.pid).toFixed(0)} MB (${await memoryBreakdown(stack.base)})`,
+    );
   runWrk({ cpu: LOAD_CPU, url, connections: 64, seconds: 3, bodyFile: jsonFile, auth: stack.key }); // warm-up
   await waitForSettled(stack.env.TOROUTER_NAMESPACE);
+  if (process.env.BENCH_IDLE_MS)
+    say(
+      `• router RSS after warm-up ${rssMb(stack.router.pid).toFixed(0)} MB (${await memoryBreakdown(stack.base)})`,
+    );
   // Where every process's time goes per request, the router's and the load core's (`--cpu` prints it).
   const groups = {
     router: [stack.router.pid],
@@ -526,7 +542,7 @@ async function profileRouter(stack, jsonFile, fakePid) {
     cpu: LOAD_CPU,
     url,
     connections: 64,
-    seconds: 10,
+    seconds: Number(process.env.BENCH_SECONDS || 10),
     bodyFile: jsonFile,
     auth: stack.key,
   });
@@ -558,6 +574,13 @@ async function profileRouter(stack, jsonFile, fakePid) {
       .slice(0, 10);
     const drainMs = await waitForSettled(stack.env.TOROUTER_NAMESPACE);
     say(`• everything settled and logged ${(drainMs / 1000).toFixed(1)} s after the run`);
+    say(`• router RSS ${rssMb(stack.router.pid).toFixed(0)} MB (${await memoryBreakdown(stack.base)})`);
+    if (process.env.BENCH_IDLE_MS) {
+      await new Promise((r) => setTimeout(r, Number(process.env.BENCH_IDLE_MS)));
+      say(
+        `• after ${process.env.BENCH_IDLE_MS} ms idle: RSS ${rssMb(stack.router.pid).toFixed(0)} MB (${await memoryBreakdown(stack.base)})`,
+      );
+    }
     say(`• Redis time per request by command (µs; calls per request):`);
     for (const r of redisRows)
       say(`    ${perReq(r.usec)}  ${r.cmd} (${(r.calls / Math.max(1, run.requests)).toFixed(2)})`);
@@ -591,6 +614,20 @@ async function profileRouter(stack, jsonFile, fakePid) {
   for (const f of s.frames) say(`  ${f.share.padStart(6)}  ${f.frame}`);
   say(`\nprofile kept at ${kept} (open in Chrome DevTools → Performance)`);
   await cleanup(stack.env);
+}
+
+/** What the router's own metrics say its memory is made of (V8 heap, external buffers), for the RSS row. */
+async function memoryBreakdown(base) {
+  try {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const mb = (name) => {
+      const m = new RegExp(`^${name}(?:{[^}]*})? ([0-9.e+]+)`, 'm').exec(text);
+      return m ? `${(Number(m[1]) / 1048576).toFixed(0)} MB` : '?';
+    };
+    return `V8 heap ${mb('torouter_nodejs_heap_size_total_bytes')} of which used ${mb('torouter_nodejs_heap_size_used_bytes')}, external ${mb('torouter_nodejs_external_memory_bytes')}`;
+  } catch (e) {
+    return `memory breakdown unavailable: ${e.message}`;
+  }
 }
 
 /** Redis's per-command counters (`INFO commandstats`): calls and µs spent, by command. */
