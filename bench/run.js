@@ -31,7 +31,8 @@ const smoke = process.argv.includes('--smoke');
 const profile = process.argv.includes('--profile');
 // `--cpu`: like --profile without the profiler — the router's CPU per request, quickly, for before/after,
 // with every process's CPU per request and Redis's time per command. BENCH_SECONDS sets the measured run
-// (default 10); BENCH_IDLE_MS also prints the router's memory at start, after warm-up and after that idle.
+// (default 10); BENCH_RATE makes it open-loop at that many req/s instead of c=64 flat out (how the
+// pipeline behaves at a low rate); BENCH_IDLE_MS also prints the router's memory at start, after warm-up and after that idle.
 const cpuOnly = process.argv.includes('--cpu');
 const seconds = smoke ? 1 : 6;
 const rounds = smoke ? 1 : 2;
@@ -545,10 +546,11 @@ async function profileRouter(stack, jsonFile, fakePid) {
     seconds: Number(process.env.BENCH_SECONDS || 10),
     bodyFile: jsonFile,
     auth: stack.key,
+    ratePerConn: Number(process.env.BENCH_RATE || 0) / 64,
   });
   const cpuPerReq = (cpuMicros(stack.router.pid) - cpuBefore) / Math.max(1, run.requests);
   say(
-    `• ${(run.requests / (run.duration_us / 1e6)).toFixed(0)} req/s, ${cpuPerReq.toFixed(0)} µs CPU per request, ${run.non2xx} failed`,
+    `• ${(run.requests / (run.duration_us / 1e6)).toFixed(0)} req/s, ${cpuPerReq.toFixed(0)} µs CPU per request, ${run.non2xx} failed; latency p50 ${us(run.p50_us)} ms, p99 ${us(run.p99_us)} ms`,
   );
   if (cpuOnly) {
     const groupsAfter = cpuByGroup(groups);

@@ -75,6 +75,11 @@ export const routerEnvSchema = sharedEnvSchema.extend({
   ROUTER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   /** A usage-outbox entry a router read but never forwarded (it died) is taken over after this idle (ms). */
   ROUTER_OUTBOX_CLAIM_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /**
+   * After draining the usage outbox, each router waits this long (ms) before reading again, so events
+   * travel on to JetStream, billing and the usage log in batches instead of one by one (0: no wait).
+   */
+  ROUTER_OUTBOX_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(20),
 });
 export type RouterConfig = z.infer<typeof routerEnvSchema>;
 

@@ -11,6 +11,12 @@ export interface SettlementBatcherOptions<T> {
   keyOf(item: T): string;
   /** Called with the size of each run (a metric). */
   onBatch?(size: number): void;
+  /**
+   * How long a run that could start at once waits for more items (ms; 0: the same event-loop turn only).
+   * At a low rate jobs arrive one by one, and one transaction (with its Redis and keys work) per job
+   * costs every process several times more per event; under load runs are full anyway and never wait.
+   */
+  gatherMs?: number;
 }
 
 interface Waiting<T, R> {
@@ -53,14 +59,17 @@ export class SettlementBatcher<T, R> {
     });
   }
 
-  /** Items submitted in the same turn of the event loop (jobs BullMQ handed over together) share a run. */
+  /** Items submitted in the same turn of the event loop (or within `gatherMs`) share a run. */
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const go = () => {
       this.scheduled = false;
       this.drain();
-    });
+    };
+    const gatherMs = this.options.gatherMs ?? 0;
+    if (gatherMs > 0 && this.waiting.length < this.options.maxBatch) setTimeout(go, gatherMs);
+    else setImmediate(go);
   }
 
   private drain(): void {

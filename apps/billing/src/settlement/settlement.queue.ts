@@ -38,6 +38,8 @@ export function settlementJobId(requestId: string): string {
 const enqueueBatch = 500;
 /** Usage events delivered to billing and not yet stored as jobs, across replicas. */
 const maxAckPending = 2000;
+/** How long a settlement run waits for more jobs when it could start at once (see SettlementBatcher). */
+const settlementGatherMs = 10;
 /** Entries of the queue's BullMQ event stream kept (trimmed approximately, a stream node at a time). */
 const eventsKept = 1000;
 
@@ -95,12 +97,13 @@ export class SettlementQueue implements OnApplicationBootstrap, OnModuleDestroy 
     this.batcher = new SettlementBatcher(
       async (items) => {
         const outcomes = await this.settlement.settleBatch(items);
-        this.outbox.kick();
+        this.outbox.kickSoon();
         return outcomes;
       },
       {
         maxBatch: config.BILLING_SETTLEMENT_BATCH_SIZE,
         maxInFlight: Math.max(1, config.BILLING_SETTLEMENT_CONCURRENCY),
+        gatherMs: settlementGatherMs,
         keyOf: (ev) => ev.accountId,
         onBatch: (size) => this.metrics.batchSize.observe(size),
       },
