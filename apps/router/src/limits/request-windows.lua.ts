@@ -12,17 +12,17 @@
 import { redisClockLua } from '../redis-clock.lua';
 
 /**
- * Shared Lua: expire the buckets of window `p` that left (now − W, now]; returns sum, lo, hi (nil when the
- * window is empty) and whether the window's meta fields need saving.
+ * Shared Lua: expire the buckets of window `p` that left (now − W, now], given its meta fields as read
+ * (`expire_meta`) or reading them (`expire`); returns sum, lo, hi (nil when the window is empty) and
+ * whether the window's meta fields need saving. Only buckets before the window's oldest are ever deleted.
  */
 const expireFn = `
-local function expire(key, p, now, W, B)
+local function expire_meta(key, p, now, W, B, sum_field, lo_field, hi_field)
   local cur = math.floor(now / B)
   local oldest = math.floor((now - W) / B)
-  local meta = redis.call('HMGET', key, p .. ':s', p .. ':l', p .. ':h')
-  local sum = tonumber(meta[1]) or 0
-  local lo = tonumber(meta[2])
-  local hi = tonumber(meta[3])
+  local sum = tonumber(sum_field) or 0
+  local lo = tonumber(lo_field)
+  local hi = tonumber(hi_field)
   if lo == nil or hi == nil then return 0, cur, nil, false end
   if lo >= oldest then return sum, lo, hi, false end
   local stop = math.min(hi, oldest - 1)
@@ -55,6 +55,11 @@ local function expire(key, p, now, W, B)
   return sum, oldest, hi, true
 end
 
+local function expire(key, p, now, W, B)
+  local meta = redis.call('HMGET', key, p .. ':s', p .. ':l', p .. ':h')
+  return expire_meta(key, p, now, W, B, meta[1], meta[2], meta[3])
+end
+
 local function save(key, p, sum, lo, hi)
   if hi == nil or sum <= 0 then
     redis.call('HDEL', key, p .. ':s', p .. ':l', p .. ':h')
@@ -66,15 +71,28 @@ end
 
 /**
  * Lua: check every window of a request without counting. The windows' arguments are ARGV[wb …], five per
- * window: field prefix, limit, window ms, bucket ms, cost. Returns the per-window state (for
- * `windows_commit`), whether any window refuses, and the wait until every full one has room (-1: the
- * cost alone exceeds a limit).
+ * window: field prefix, limit, window ms, bucket ms, cost. Every window's meta fields and current bucket are
+ * read in ONE HMGET (each Redis call inside a script has its cost; this is on every request). Returns the
+ * per-window state (for `windows_commit`), whether any window refuses, and the wait until every full one
+ * has room (-1: the cost alone exceeds a limit).
  */
 const windowsCheckFn = `
 local function windows_check(key, wb, n, now)
   local windows = {}
   local refused = false
   local wait = 0
+  if n == 0 then return windows, refused, wait end
+  local fields = {}
+  for w = 0, n - 1 do
+    local base = wb + w * 5
+    local p = ARGV[base]
+    local cur = math.floor(now / tonumber(ARGV[base + 3]))
+    fields[#fields + 1] = p .. ':s'
+    fields[#fields + 1] = p .. ':l'
+    fields[#fields + 1] = p .. ':h'
+    fields[#fields + 1] = p .. ':' .. string.format('%d', cur)
+  end
+  local read = redis.call('HMGET', key, unpack(fields))
   for w = 0, n - 1 do
     local base = wb + w * 5
     local p = ARGV[base]
@@ -82,7 +100,9 @@ local function windows_check(key, wb, n, now)
     local W = tonumber(ARGV[base + 2])
     local B = tonumber(ARGV[base + 3])
     local cost = tonumber(ARGV[base + 4])
-    local sum, lo, hi, dirty = expire(key, p, now, W, B)
+    local sum, lo, hi, dirty = expire_meta(key, p, now, W, B, read[w * 4 + 1], read[w * 4 + 2], read[w * 4 + 3])
+    -- expiry only deletes buckets older than the window, never the current one: this value stays true
+    local counted_now = tonumber(read[w * 4 + 4]) or 0
     if sum + cost > limit then
       refused = true
       if cost > limit then
@@ -103,26 +123,42 @@ local function windows_check(key, wb, n, now)
         end
       end
     end
-    windows[w + 1] = { p, limit, W, B, cost, sum, lo, hi, dirty }
+    windows[w + 1] = { p, limit, W, B, cost, sum, lo, hi, dirty, counted_now }
   end
   return windows, refused, wait
 end
 
--- Counts the request in every window when count_it (saving what expiry changed either way), and appends
--- per window to out: prefix, limit, used, reset ms (until the window is empty again), bucket counted in.
+-- Counts the request in every window when count_it (saving what expiry changed either way), in one HSET
+-- (and one HDEL for windows that became empty) for all windows, and appends per window to out: prefix,
+-- limit, used, reset ms (until the window is empty again), bucket counted in.
 local function windows_commit(key, windows, now, count_it, out)
   local ttl = 0
+  local writes, drops = {}, {}
   for _, win in ipairs(windows) do
     local p, limit, W, B, cost, sum, lo, hi, dirty = win[1], win[2], win[3], win[4], win[5], win[6], win[7], win[8], win[9]
     local cur = math.floor(now / B)
     if count_it and cost > 0 then
       dirty = true
-      redis.call('HINCRBY', key, p .. ':' .. string.format('%d', cur), cost)
+      writes[#writes + 1] = p .. ':' .. string.format('%d', cur)
+      writes[#writes + 1] = string.format('%d', win[10] + cost)
       sum = sum + cost
       if hi == nil or cur > hi then hi = cur end
       if W + B > ttl then ttl = W + B end
     end
-    if dirty then save(key, p, sum, lo, hi) end
+    if dirty then
+      if hi == nil or sum <= 0 then
+        drops[#drops + 1] = p .. ':s'
+        drops[#drops + 1] = p .. ':l'
+        drops[#drops + 1] = p .. ':h'
+      else
+        writes[#writes + 1] = p .. ':s'
+        writes[#writes + 1] = sum
+        writes[#writes + 1] = p .. ':l'
+        writes[#writes + 1] = string.format('%d', lo)
+        writes[#writes + 1] = p .. ':h'
+        writes[#writes + 1] = string.format('%d', hi)
+      end
+    end
     local reset = 0
     if sum > 0 and hi ~= nil then reset = (hi + 1) * B + W - now end
     table.insert(out, p)
@@ -131,6 +167,8 @@ local function windows_commit(key, windows, now, count_it, out)
     table.insert(out, reset)
     table.insert(out, string.format('%d', cur))
   end
+  if #writes > 0 then redis.call('HSET', key, unpack(writes)) end
+  if #drops > 0 then redis.call('HDEL', key, unpack(drops)) end
   if ttl > 0 and redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
 end
 

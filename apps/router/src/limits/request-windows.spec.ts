@@ -120,6 +120,26 @@ describe('request windows in Redis', () => {
     expect((await replicaA.peek(id, limits)).windows.find((w) => w.name === 'tpm')!.used).toBe(150);
   });
 
+  it("keeps each bucket's count equal to what was counted in it (buckets are what expiry subtracts)", async () => {
+    const id = randomUUID();
+    const key = RequestWindows.redisKey(id);
+    const limits = { ...off, rpm: 10, tpm: 10_000 };
+    for (const tokens of [100, 250, 400])
+      expect((await replicaA.admit(id, limits, tokens)).admitted).toBe(true);
+    const hash = await a.hgetall(key);
+    const bucketSum = (prefix: string) =>
+      Object.entries(hash)
+        .filter(([f]) => new RegExp(`^${prefix}:\\d+$`).test(f))
+        .reduce((n, [, v]) => n + Number(v), 0);
+    const rpm = (await replicaA.peek(id, limits)).windows.find((w) => w.name === 'rpm')!;
+    const tpm = (await replicaA.peek(id, limits)).windows.find((w) => w.name === 'tpm')!;
+    const [rpmPrefix, tpmPrefix] = [rpm.field, tpm.field].map((f) => f.slice(0, f.indexOf(':')));
+    expect(bucketSum(rpmPrefix)).toBe(3);
+    expect(bucketSum(tpmPrefix)).toBe(750);
+    expect(Number(hash[`${rpmPrefix}:s`])).toBe(3);
+    expect(Number(hash[`${tpmPrefix}:s`])).toBe(750);
+  });
+
   it('refuses for good a request larger than the TPM limit', async () => {
     const v = await replicaA.admit(randomUUID(), { ...off, tpm: 100 }, 101);
     expect(v.admitted).toBe(false);
