@@ -31,7 +31,7 @@ const smoke = process.argv.includes('--smoke');
 const profile = process.argv.includes('--profile');
 // `--cpu`: like --profile without the profiler — the router's CPU per request, quickly, for before/after,
 // with every process's CPU per request and Redis's time per command. BENCH_SECONDS sets the measured run
-// (default 10); BENCH_RATE makes it open-loop at that many req/s instead of c=64 flat out (how the
+// (default 10); BENCH_STREAM=1 sends streaming requests (SSE of 16 chunks) instead; BENCH_RATE makes it open-loop at that many req/s instead of c=64 flat out (how the
 // pipeline behaves at a low rate); BENCH_IDLE_MS also prints the router's memory at start, after warm-up and after that idle.
 const cpuOnly = process.argv.includes('--cpu');
 const seconds = smoke ? 1 : 6;
@@ -262,7 +262,8 @@ async function main() {
   say('• starting ToRouter (router on CPU 0; services, fake upstream and load generator on CPU 1)…');
   const stack = await startStack(fake.info.baseUrl);
 
-  if (profile || cpuOnly) return profileRouter(stack, jsonFile, fake.child.pid);
+  if (profile || cpuOnly)
+    return profileRouter(stack, process.env.BENCH_STREAM ? streamFile : jsonFile, fake.child.pid);
 
   const targets = {
     direct: { url: `${fake.info.baseUrl}/chat/completions`, auth: 'sk-bench-upstream', pid: null },
