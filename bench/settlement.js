@@ -20,7 +20,7 @@ const { randomBytes, randomUUID } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { cpuMicros, removeNamespace, waitForHttp } = require('./lib');
+const { cpuByGroup, removeNamespace, waitForHttp } = require('./lib');
 
 const root = path.join(__dirname, '..');
 const argv = process.argv.slice(2);
@@ -94,25 +94,15 @@ async function stopChildren() {
  * counted whole (anything else using them on this machine is included).
  */
 function cpuByProcess(billing, keys, backends) {
-  const pidsOf = (name) =>
-    spawnSync('pgrep', ['-x', name], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
-  const sum = (pids) =>
-    pids.reduce((n, pid) => {
-      try {
-        return n + cpuMicros(pid);
-      } catch {
-        return n; // exited meanwhile
-      }
-    }, 0);
-  return {
-    billing: sum([billing.pid]),
-    keys: sum([keys.pid]),
-    bench: cpuMicros(process.pid),
-    redis: sum(pidsOf('redis-server')),
-    nats: sum(pidsOf('nats-server')),
-    postgres: sum(backends.services),
-    'postgres (bench polling)': sum([backends.bench]),
-  };
+  return cpuByGroup({
+    billing: [billing.pid],
+    keys: [keys.pid],
+    bench: [process.pid],
+    redis: 'redis-server',
+    nats: 'nats-server',
+    postgres: backends.services,
+    'postgres (bench polling)': [backends.bench],
+  });
 }
 
 /** A valid usage event as the router publishes it (prices and tokens only have to be consistent-looking). */
